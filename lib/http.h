@@ -1,0 +1,84 @@
+/*
+ * http: the only place that talks to libcurl.
+ *
+ * One easy handle per client, reused for sequential requests so connections
+ * stay alive; http_multi runs several requests in parallel over kept-alive
+ * connections. No retries here: lib/aws decides what to retry.
+ * Never prints: a trace callback receives redacted lines when asked.
+ */
+#ifndef COINPIPE_HTTP_H
+#define COINPIPE_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "errbuf.h"
+
+#define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 3100L	/* AWS SDK default ~3 s */
+#define HTTP_DEFAULT_LOW_SPEED_TIME_S 30L
+#define HTTP_DEFAULT_MAX_RESPONSE (64UL << 20)	/* cap on a body we keep */
+
+struct http_options {
+	const char *user_agent;		/* "kin-put/0.1.0" */
+	const char *ca_bundle;		/* AWS_CA_BUNDLE, or NULL */
+	long connect_timeout_ms;	/* 0: default */
+	long timeout_ms;		/* whole request; 0: none */
+	long low_speed_time_s;		/* abort below 1 B/s for this long */
+	size_t max_response;		/* 0: default */
+	int trace;			/* 0 none, 1 request lines, 2 + headers
+					 * and bodies (secrets redacted) */
+	void (*trace_fn)(void *arg, const char *line);	/* one line, no LF */
+	void *trace_arg;
+};
+
+struct http_field {
+	const char *name;
+	const char *value;
+};
+
+struct http_request {
+	const char *method;
+	const char *url;		/* absolute, already percent-encoded */
+	const struct http_field *headers;
+	size_t nheaders;
+	const void *body;		/* borrowed until the request completes */
+	size_t body_len;
+};
+
+struct http_response {
+	long status;			/* 0 when no response arrived */
+	struct buf body;		/* capped at max_response */
+	char **header_names;		/* as received, for http_response_header */
+	char **header_values;
+	size_t nheaders;
+};
+
+struct http_client;
+
+/* Returns NULL with err set on failure; options are copied. */
+struct http_client *http_client_new(const struct http_options *o,
+    struct errbuf *err);
+void http_client_free(struct http_client *c);
+
+/*
+ * Performs one request. Returns 0 when an HTTP response arrived, whatever its
+ * status; -1 when none did, with err->kind ERR_TEMP for what a retry may cure
+ * (connection refused or reset, timeout, DNS), ERR_CONFIG for what it will not
+ * (TLS verification, bad URL), ERR_SYSTEM for memory.
+ * resp must be zeroed or freed before; the caller frees it.
+ */
+int http_client_do(struct http_client *c, const struct http_request *req,
+    struct http_response *resp, struct errbuf *err);
+
+/* Case-insensitive lookup of a response header; NULL when absent. */
+const char *http_response_header(const struct http_response *r,
+    const char *name);
+void http_response_free(struct http_response *r);
+
+/*
+ * Parses a Retry-After value (delta seconds or an HTTP date, compared with
+ * now). Returns milliseconds to wait, or -1 when absent or unparsable.
+ */
+long http_retry_after_ms(const char *value, long now);
+
+#endif
