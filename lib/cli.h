@@ -1,0 +1,53 @@
+/*
+ * cli: what every tool's main() needs and nothing else: number and duration
+ * parsing for options, the version line, the shared exit-code table and a
+ * signal flag. Pure except for cli_signals_install().
+ */
+#ifndef COINPIPE_CLI_H
+#define COINPIPE_CLI_H
+
+#include <signal.h>
+
+#include "errbuf.h"
+
+/* The exit-code table shared by every tool (STYLE.md section 3). */
+enum cli_exit {
+	EXIT_ALL_HANDLED = 0,
+	EXIT_SOME_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONFIG = 3,
+	EXIT_TEMPORARY = 4,
+	EXIT_BAD_INPUT = 5,
+	EXIT_SIGNAL_BASE = 128
+};
+
+/* "250ms", "90s", "5m", "2h", "1d"; a bare number is seconds. */
+int cli_parse_duration_ms(const char *s, long long *ms, struct errbuf *err);
+
+/* A whole number in [min, max], strtoll with an end-pointer check. */
+int cli_parse_llong(const char *s, long long min, long long max,
+    long long *out, struct errbuf *err);
+
+/* "1MiB", "64M", "5242880", "8k": binary multiples (k/K, M, G, with an
+ * optional "iB" or "B"). */
+int cli_parse_size(const char *s, unsigned long long *out, struct errbuf *err);
+
+/* "kin-put 0.1.0 (libcurl 7.88.1, jansson 2.14, OpenSSL 3.0.19 ...)" into out. */
+void cli_version_line(const char *prog, char *out, size_t outlen);
+
+/* Maps an errbuf kind to the exit code a tool returns for it. */
+int cli_exit_for(enum errbuf_kind kind);
+
+/*
+ * SIGINT/SIGTERM set cli_stop_signal (no SA_RESTART, so a blocking read or
+ * poll returns EINTR); SIGPIPE is ignored so a write returns EPIPE and the
+ * tool can end quietly. The main loop checks cli_stop_signal.
+ */
+extern volatile sig_atomic_t cli_stop_signal;
+int cli_signals_install(void);
+
+/* After output hit EPIPE: restore SIGPIPE's default and raise it, so the
+ * shell sees the same status as for any other tool killed by the pipe. */
+void cli_raise_sigpipe(void);
+
+#endif
