@@ -123,9 +123,11 @@ cli_exit_for(enum errbuf_kind kind)
 	case ERR_DATA: return EXIT_SOME_FAILED;
 	case ERR_USAGE: return EXIT_USAGE;
 	case ERR_CONFIG: return EXIT_CONFIG;
-	case ERR_TEMP: return EXIT_TEMPORARY;
-	case ERR_SYSTEM: return EXIT_TEMPORARY;
+	case ERR_TEMP:
+	case ERR_SYSTEM:
+		break;
 	}
+	/* a local I/O or memory failure may pass, like a network one */
 	return EXIT_TEMPORARY;
 }
 

@@ -76,6 +76,14 @@ tap_is_mem(const char *got, size_t gn, const char *want, size_t wn,
 }
 
 static int
+tap_is_str(const char *got, const char *want, const char *file, int line,
+    const char *name)
+{
+	return tap_is_mem(got, got ? strlen(got) : 0, want,
+	    want ? strlen(want) : 0, file, line, name);
+}
+
+static int
 tap_is_int(intmax_t got, intmax_t want, const char *file, int line,
     const char *name)
 {
@@ -95,8 +103,7 @@ tap_done(void)
 
 #define ok(cond, ...) tap_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_str(got, want, name)						\
-	tap_is_mem((got), (got) ? strlen(got) : 0, (want),		\
-	    (want) ? strlen(want) : 0, __FILE__, __LINE__, (name))
+	tap_is_str((got), (want), __FILE__, __LINE__, (name))
 #define is_mem(got, gn, want, wn, name)					\
 	tap_is_mem((got), (gn), (want), (wn), __FILE__, __LINE__, (name))
 #define is_int(got, want, name)						\
