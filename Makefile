@@ -94,9 +94,10 @@ asan:
 lint:
 	@for f in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$f || exit 1; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr --std=c11 -Ilib lib cmd tests/unit tests/*.c
+		--inline-suppr --std=c11 -Ilib -Itests/unit \
+		$(LIB_SRC) $(wildcard cmd/*.c tests/*.c) $(UNIT_SRC)
 	clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) -- \
-		$(ALL_CPPFLAGS) -std=c11 $(PKG_CFLAGS)
+		$(ALL_CPPFLAGS) -std=c11 $(PKG_CFLAGS) 2>/dev/null
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
