@@ -1,0 +1,309 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "checkpoint.h"
+
+#define SEQ_MAX_DIGITS 128	/* Kinesis: SequenceNumber pattern 0|([1-9]\d{0,128}) */
+
+int
+checkpoint_seq_cmp(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static int
+valid_seq(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SEQ_MAX_DIGITS + 1 || (s[0] == '0' && n > 1))
+		return 0;
+	return strspn(s, "0123456789") == n;
+}
+
+/* Index of shard, or cp->n when absent; a run has few shards. */
+static size_t
+index_of(const struct checkpoint *cp, const char *shard)
+{
+	size_t i;
+
+	for (i = 0; i < cp->n; i++)
+		if (strcmp(cp->shards[i].shard_id, shard) == 0)
+			break;
+	return i;
+}
+
+const struct checkpoint_shard *
+checkpoint_find(const struct checkpoint *cp, const char *shard)
+{
+	size_t i = index_of(cp, shard);
+
+	return i < cp->n ? &cp->shards[i] : NULL;
+}
+
+static struct checkpoint_shard *
+find_or_add(struct checkpoint *cp, const char *shard, struct errbuf *err)
+{
+	struct checkpoint_shard *s;
+	size_t i = index_of(cp, shard);
+
+	if (i < cp->n)
+		return &cp->shards[i];
+	if (cp->n == cp->cap) {
+		size_t cap = cp->cap ? cp->cap * 2 : 8;
+		void *p = realloc(cp->shards, cap * sizeof(*cp->shards));
+		if (p == NULL)
+			goto nomem;
+		cp->shards = p;
+		cp->cap = cap;
+	}
+	s = &cp->shards[cp->n];
+	memset(s, 0, sizeof(*s));
+	s->subseq = CHECKPOINT_NO_SUBSEQ;
+	if ((s->shard_id = strdup(shard)) == NULL)
+		goto nomem;
+	cp->n++;
+	return s;
+nomem:
+	errbuf_set(err, ERR_SYSTEM, "out of memory");
+	return NULL;
+}
+
+int
+checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
+    long subseq, struct errbuf *err)
+{
+	struct checkpoint_shard *s;
+	char *copy;
+	int c;
+
+	if (!valid_seq(seq))
+		return errbuf_set(err, ERR_DATA, "'%.40s': not a sequence number",
+		    seq);
+	if ((s = find_or_add(cp, shard, err)) == NULL)
+		return -1;
+	if (s->seq != NULL) {
+		c = checkpoint_seq_cmp(seq, s->seq);
+		if (c < 0 || (c == 0 && (s->subseq == CHECKPOINT_NO_SUBSEQ ||
+		    (subseq != CHECKPOINT_NO_SUBSEQ && subseq <= s->subseq))))
+			return 0;
+	}
+	if ((copy = strdup(seq)) == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	free(s->seq);
+	s->seq = copy;
+	s->subseq = subseq;
+	return 0;
+}
+
+int
+checkpoint_finish(struct checkpoint *cp, const char *shard, struct errbuf *err)
+{
+	struct checkpoint_shard *s = find_or_add(cp, shard, err);
+
+	if (s == NULL)
+		return -1;
+	s->finished = 1;
+	return 0;
+}
+
+void
+checkpoint_free(struct checkpoint *cp)
+{
+	size_t i;
+
+	if (cp == NULL)
+		return;
+	for (i = 0; i < cp->n; i++) {
+		free(cp->shards[i].shard_id);
+		free(cp->shards[i].seq);
+	}
+	free(cp->shards);
+	memset(cp, 0, sizeof(*cp));
+}
+
+/* One member of "shards": {"seq":"...","subseq":N,"finished":true}. */
+static int
+load_shard(struct checkpoint *cp, const char *id, json_t *v,
+    struct errbuf *err)
+{
+	json_t *seq = json_object_get(v, "seq");
+	json_t *sub = json_object_get(v, "subseq");
+	json_t *fin = json_object_get(v, "finished");
+	long subseq = CHECKPOINT_NO_SUBSEQ;
+
+	if (!json_is_object(v) || (seq != NULL && !json_is_string(seq)) ||
+	    (sub != NULL && (!json_is_integer(sub) ||
+	    json_integer_value(sub) < 0)) ||
+	    (fin != NULL && !json_is_boolean(fin)))
+		return errbuf_set(err, ERR_CONFIG, "shard %s: malformed entry",
+		    id);
+	if (sub != NULL)
+		subseq = (long)json_integer_value(sub);
+	if (seq != NULL && checkpoint_set(cp, id, json_string_value(seq),
+	    subseq, err) == -1) {
+		err->kind = ERR_CONFIG;
+		return errbuf_prefix(err, "shard %s", id);
+	}
+	if (json_is_true(fin) && checkpoint_finish(cp, id, err) == -1)
+		return -1;
+	return 0;
+}
+
+int
+checkpoint_load(const char *path, struct checkpoint *cp, struct errbuf *err)
+{
+	json_error_t jerr;
+	json_t *root, *shards, *v;
+	const char *id;
+	int rc = -1;
+
+	memset(cp, 0, sizeof(*cp));
+	if ((root = json_load_file(path, 0, &jerr)) == NULL) {
+		if (access(path, F_OK) == -1 && errno == ENOENT)
+			return 0;
+		return errbuf_set(err, ERR_CONFIG, "%s:%d: %s", path,
+		    jerr.line, jerr.text);
+	}
+	shards = json_object_get(root, "shards");
+	if (!json_is_object(root) || !json_is_object(shards)) {
+		errbuf_set(err, ERR_CONFIG, "%s: not a checkpoint file "
+		    "(no \"shards\" object)", path);
+		goto out;
+	}
+	json_object_foreach(shards, id, v) {
+		if (load_shard(cp, id, v, err) == -1) {
+			errbuf_prefix(err, "%s", path);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	if (rc == -1)
+		checkpoint_free(cp);
+	return rc;
+}
+
+static json_t *
+to_json(const struct checkpoint *cp)
+{
+	json_t *root = json_pack("{s:i, s:{}}", "version", CHECKPOINT_VERSION,
+	    "shards");
+	json_t *shards = json_object_get(root, "shards");
+	size_t i;
+
+	for (i = 0; root != NULL && i < cp->n; i++) {
+		const struct checkpoint_shard *s = &cp->shards[i];
+		json_t *o = json_object();
+		if (o == NULL || json_object_set_new(shards, s->shard_id, o)) {
+			json_decref(root);
+			return NULL;
+		}
+		if (s->seq != NULL)
+			json_object_set_new(o, "seq", json_string(s->seq));
+		if (s->seq != NULL && s->subseq != CHECKPOINT_NO_SUBSEQ)
+			json_object_set_new(o, "subseq",
+			    json_integer(s->subseq));
+		if (s->finished)
+			json_object_set_new(o, "finished", json_true());
+	}
+	return root;
+}
+
+/* fsync of the directory makes the rename itself durable. */
+static int
+sync_dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd, rc = -1;
+
+	if (dir == NULL)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+checkpoint_save(const char *path, const struct checkpoint *cp,
+    struct errbuf *err)
+{
+	json_t *root = to_json(cp);
+	char *text = NULL, *tmp = NULL;
+	int fd = -1, rc = -1;
+
+	if (root == NULL || (text = json_dumps(root, JSON_COMPACT)) == NULL ||
+	    (tmp = malloc(strlen(path) + 16)) == NULL) {
+		errbuf_set(err, ERR_SYSTEM, "%s: out of memory", path);
+		goto out;
+	}
+	sprintf(tmp, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) == -1) {	/* mkstemp creates it 0600 */
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, text, strlen(text)) == -1 ||
+	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc == -1) {
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = -1;
+	if (rename(tmp, path) == -1 || sync_dir_of(path) == -1) {
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rc == -1 && tmp != NULL)
+		unlink(tmp);	/* harmless when mkstemp made nothing */
+	free(tmp);
+	free(text);
+	json_decref(root);
+	return rc;
+}
