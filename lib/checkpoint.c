@@ -231,13 +231,11 @@ sync_dir_of(const char *path)
 	if (dir == NULL)
 		return -1;
 	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
+	if (slash == dir)
 		slash[1] = '\0';
-	else
+	else if (slash != NULL)
 		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
+	if ((fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY)) != -1) {
 		rc = fsync(fd);
 		close(fd);
 	}
@@ -275,7 +273,7 @@ checkpoint_save(const char *path, const struct checkpoint *cp,
 		errbuf_set(err, ERR_SYSTEM, "%s: out of memory", path);
 		goto out;
 	}
-	sprintf(tmp, "%s.tmp.XXXXXX", path);
+	snprintf(tmp, strlen(path) + 16, "%s.tmp.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) == -1) {	/* mkstemp creates it 0600 */
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
