@@ -14,7 +14,7 @@
 
 static int tap_run, tap_failed;
 
-static int __attribute__((format(printf, 4, 5)))
+static int __attribute__((format(printf, 4, 5), unused))
 tap_check(int cond, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,7 +34,7 @@ tap_check(int cond, const char *file, int line, const char *fmt, ...)
 }
 
 /* Prints a possibly long or binary value on "# " lines for diagnosis. */
-static void
+static void __attribute__((unused))
 tap_diag_value(const char *label, const char *s, size_t n)
 {
 	size_t i;
@@ -52,7 +52,7 @@ tap_diag_value(const char *label, const char *s, size_t n)
 	puts("\"");
 }
 
-static int
+static int __attribute__((unused))
 tap_is_mem(const char *got, size_t gn, const char *want, size_t wn,
     const char *file, int line, const char *name)
 {
@@ -75,7 +75,7 @@ tap_is_mem(const char *got, size_t gn, const char *want, size_t wn,
 	return same;
 }
 
-static int
+static int __attribute__((unused))
 tap_is_str(const char *got, const char *want, const char *file, int line,
     const char *name)
 {
@@ -83,7 +83,7 @@ tap_is_str(const char *got, const char *want, const char *file, int line,
 	    want ? strlen(want) : 0, file, line, name);
 }
 
-static int
+static int __attribute__((unused))
 tap_is_int(intmax_t got, intmax_t want, const char *file, int line,
     const char *name)
 {
@@ -93,7 +93,7 @@ tap_is_int(intmax_t got, intmax_t want, const char *file, int line,
 	return got == want;
 }
 
-static int
+static int __attribute__((unused))
 tap_done(void)
 {
 	printf("1..%d\n", tap_run);
