@@ -1,0 +1,421 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "kinesis.h"
+
+int
+kinesis_json_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	if (buf_putc(b, '"') == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (buf_append(b, s + run, i - run) == -1)
+			return -1;
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			if (buf_append(b, esc, 2) == -1)
+				return -1;
+		} else if (buf_append(b, esc, sizeof(esc)) == -1)
+			return -1;
+	}
+	if (buf_append(b, s + run, n - run) == -1)
+		return -1;
+	return buf_putc(b, '"');
+}
+
+/* ---- PutRecords ---- */
+
+int
+kinesis_batch_begin(struct kinesis_batch *b, const char *stream,
+    struct errbuf *err)
+{
+	int arn = strncmp(stream, "arn:", 4) == 0;
+
+	buf_reset(&b->body);
+	b->count = 0;
+	b->bytes = 0;
+	if (buf_puts(&b->body, arn ? "{\"StreamARN\":" : "{\"StreamName\":")
+	    == -1 || kinesis_json_string(&b->body, stream, strlen(stream)) ==
+	    -1 || buf_puts(&b->body, ",\"Records\":[") == -1)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	return 0;
+}
+
+static int
+put_base64(struct buf *b, const void *data, size_t len)
+{
+	size_t need = 4 * ((len + 2) / 3);
+
+	if (buf_reserve(b, need + 1) == -1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)b->data + b->len, data, (int)len);
+	b->len += need;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+kinesis_batch_add(struct kinesis_batch *b, const void *data, size_t len,
+    const char *key, size_t key_len, const char *hash_key,
+    struct errbuf *err)
+{
+	struct buf *o = &b->body;
+
+	if ((b->count > 0 && buf_putc(o, ',') == -1) ||
+	    buf_puts(o, "{\"Data\":\"") == -1 || put_base64(o, data, len) ==
+	    -1 || buf_puts(o, "\",\"PartitionKey\":") == -1 ||
+	    kinesis_json_string(o, key, key_len) == -1)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (hash_key != NULL && (buf_puts(o, ",\"ExplicitHashKey\":") == -1 ||
+	    kinesis_json_string(o, hash_key, strlen(hash_key)) == -1))
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (buf_putc(o, '}') == -1)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	b->count++;
+	b->bytes += len + key_len;
+	return 0;
+}
+
+int
+kinesis_batch_end(struct kinesis_batch *b, struct errbuf *err)
+{
+	if (buf_puts(&b->body, "]}") == -1)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	return 0;
+}
+
+void
+kinesis_batch_free(struct kinesis_batch *b)
+{
+	buf_free(&b->body);
+	b->count = b->bytes = 0;
+}
+
+static void
+copy_str(char *dst, size_t size, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+int
+kinesis_put_parse(const char *body, size_t len, size_t n,
+    struct kinesis_put_result *results, struct errbuf *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *recs = json_object_get(root, "Records");
+	int failed = 0;
+	size_t i;
+
+	if (!json_is_array(recs) || json_array_size(recs) != n) {
+		json_decref(root);
+		return errbuf_set(err, ERR_TEMP, "PutRecords: response does "
+		    "not hold %zu results", n);
+	}
+	for (i = 0; i < n; i++) {
+		json_t *r = json_array_get(recs, i);
+		struct kinesis_put_result *out = &results[i];
+		copy_str(out->seq, sizeof(out->seq),
+		    json_object_get(r, "SequenceNumber"));
+		copy_str(out->shard, sizeof(out->shard),
+		    json_object_get(r, "ShardId"));
+		copy_str(out->error_code, sizeof(out->error_code),
+		    json_object_get(r, "ErrorCode"));
+		copy_str(out->error_message, sizeof(out->error_message),
+		    json_object_get(r, "ErrorMessage"));
+		/* an entry without a sequence number was not delivered */
+		if (out->seq[0] == '\0' && out->error_code[0] == '\0')
+			snprintf(out->error_code, sizeof(out->error_code),
+			    "MissingSequenceNumber");
+		if (out->error_code[0] != '\0')
+			failed++;
+	}
+	json_decref(root);
+	return failed;
+}
+
+/* ---- ListShards ---- */
+
+static int
+shard_from_json(json_t *s, struct kinesis_shard *out)
+{
+	json_t *hr = json_object_get(s, "HashKeyRange");
+	json_t *sr = json_object_get(s, "SequenceNumberRange");
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_string(json_object_get(s, "ShardId")))
+		return -1;
+	copy_str(out->id, sizeof(out->id), json_object_get(s, "ShardId"));
+	copy_str(out->parent, sizeof(out->parent),
+	    json_object_get(s, "ParentShardId"));
+	copy_str(out->adjacent_parent, sizeof(out->adjacent_parent),
+	    json_object_get(s, "AdjacentParentShardId"));
+	copy_str(out->hash_start, sizeof(out->hash_start),
+	    json_object_get(hr, "StartingHashKey"));
+	copy_str(out->hash_end, sizeof(out->hash_end),
+	    json_object_get(hr, "EndingHashKey"));
+	copy_str(out->start_seq, sizeof(out->start_seq),
+	    json_object_get(sr, "StartingSequenceNumber"));
+	copy_str(out->end_seq, sizeof(out->end_seq),
+	    json_object_get(sr, "EndingSequenceNumber"));
+	return 0;
+}
+
+static int
+shard_list_add(struct kinesis_shard_list *l, const struct kinesis_shard *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+		if (p == NULL)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *s;
+	return 0;
+}
+
+int
+kinesis_list_shards_parse(const char *body, size_t len,
+    struct kinesis_shard_list *out, char **next_token, struct errbuf *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *shards = json_object_get(root, "Shards"), *s;
+	const char *tok = json_string_value(json_object_get(root, "NextToken"));
+	struct kinesis_shard sh;
+	size_t i;
+	int rc = -1;
+
+	*next_token = NULL;
+	if (!json_is_array(shards)) {
+		errbuf_set(err, ERR_TEMP, "ListShards: no Shards in response");
+		goto out;
+	}
+	json_array_foreach(shards, i, s) {
+		if (shard_from_json(s, &sh) == -1) {
+			errbuf_set(err, ERR_TEMP, "ListShards: shard %zu has "
+			    "no ShardId", i);
+			goto out;
+		}
+		if (shard_list_add(out, &sh) == -1)
+			goto nomem;
+	}
+	if (tok != NULL && (*next_token = strdup(tok)) == NULL)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	errbuf_set(err, ERR_SYSTEM, "out of memory");
+out:
+	json_decref(root);
+	return rc;
+}
+
+void
+kinesis_shard_list_free(struct kinesis_shard_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct kinesis_shard *
+kinesis_shard_find(const struct kinesis_shard_list *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* ---- GetRecords ---- */
+
+/* Decodes base64 text; EVP_DecodeBlock counts padding as zero bytes. */
+static unsigned char *
+base64_decode(const char *s, size_t *len)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char *out;
+	int got;
+
+	if (n % 4 != 0)
+		return NULL;
+	if ((out = malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	if (got < 0) {
+		free(out);
+		return NULL;
+	}
+	if (n > 0 && s[n - 1] == '=')
+		pad++;
+	if (n > 1 && s[n - 2] == '=')
+		pad++;
+	*len = (size_t)got - pad;
+	return out;
+}
+
+static int
+record_from_json(json_t *r, struct kinesis_record *out)
+{
+	const char *data = json_string_value(json_object_get(r, "Data"));
+	const char *key = json_string_value(json_object_get(r, "PartitionKey"));
+	json_t *seq = json_object_get(r, "SequenceNumber");
+
+	memset(out, 0, sizeof(*out));
+	if (data == NULL || key == NULL || !json_is_string(seq))
+		return -1;
+	if ((out->data = base64_decode(data, &out->len)) == NULL ||
+	    (out->key = strdup(key)) == NULL)
+		return -1;
+	copy_str(out->seq, sizeof(out->seq), seq);
+	out->arrival = json_number_value(json_object_get(r,
+	    "ApproximateArrivalTimestamp"));
+	return 0;
+}
+
+static int
+children_from_json(json_t *children, struct kinesis_get_result *out)
+{
+	json_t *c;
+	size_t i;
+
+	if (!json_is_array(children) || json_array_size(children) == 0)
+		return 0;
+	out->child_shards = calloc(json_array_size(children), sizeof(char *));
+	if (out->child_shards == NULL)
+		return -1;
+	json_array_foreach(children, i, c) {
+		const char *id = json_string_value(json_object_get(c, "ShardId"));
+		if (id == NULL)
+			continue;
+		if ((out->child_shards[out->nchildren] = strdup(id)) == NULL)
+			return -1;
+		out->nchildren++;
+	}
+	return 0;
+}
+
+int
+kinesis_get_parse(const char *body, size_t len,
+    struct kinesis_get_result *out, struct errbuf *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *recs = json_object_get(root, "Records"), *r;
+	json_t *behind = json_object_get(root, "MillisBehindLatest");
+	const char *next;
+	size_t i;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->millis_behind = json_is_integer(behind) ?
+	    json_integer_value(behind) : -1;
+	if (!json_is_array(recs)) {
+		errbuf_set(err, ERR_TEMP, "GetRecords: no Records in response");
+		goto out;
+	}
+	out->records = calloc(json_array_size(recs) + 1, sizeof(*out->records));
+	if (out->records == NULL)
+		goto nomem;
+	json_array_foreach(recs, i, r) {
+		if (record_from_json(r, &out->records[i]) == -1) {
+			out->n = i + 1;	/* so the free releases it */
+			errbuf_set(err, ERR_TEMP, "GetRecords: record %zu is "
+			    "malformed", i);
+			goto out;
+		}
+		out->n = i + 1;
+	}
+	next = json_string_value(json_object_get(root, "NextShardIterator"));
+	if (next != NULL && (out->next_iterator = strdup(next)) == NULL)
+		goto nomem;
+	if (children_from_json(json_object_get(root, "ChildShards"), out) == -1)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	errbuf_set(err, ERR_SYSTEM, "out of memory");
+out:
+	json_decref(root);
+	if (rc == -1)
+		kinesis_get_result_free(out);
+	return rc;
+}
+
+void
+kinesis_get_result_free(struct kinesis_get_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->records[i].data);
+		free(r->records[i].key);
+	}
+	for (i = 0; i < r->nchildren; i++)
+		free(r->child_shards[i]);
+	free(r->records);
+	free(r->child_shards);
+	free(r->next_iterator);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- hashing ---- */
+
+/* 16 big-endian bytes to decimal, by repeated division by 10. */
+static void
+u128_to_decimal(unsigned char v[16], char out[40])
+{
+	char rev[40];
+	size_t n = 0, i;
+	int nonzero;
+
+	do {
+		unsigned rem = 0;
+		nonzero = 0;
+		for (i = 0; i < 16; i++) {
+			unsigned cur = (rem << 8) | v[i];
+			v[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+			nonzero |= v[i];
+		}
+		rev[n++] = (char)('0' + rem);
+	} while (nonzero);
+	for (i = 0; i < n; i++)
+		out[i] = rev[n - 1 - i];
+	out[n] = '\0';
+}
+
+void
+kinesis_key_hash(const char *key, size_t len, char out[40])
+{
+	unsigned char md[16];
+	unsigned int mdlen = sizeof(md);
+
+	EVP_Digest(key, len, md, &mdlen, EVP_md5(), NULL);
+	u128_to_decimal(md, out);
+}
+
+int
+kinesis_hash_cmp(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
