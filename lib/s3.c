@@ -1,0 +1,272 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "s3.h"
+#include "sigv4.h"
+
+/* memmem is not POSIX; the documents searched here are small. */
+static const char *
+find(const char *hay, size_t n, const char *needle, size_t m)
+{
+	size_t i;
+
+	for (i = 0; m <= n && i <= n - m; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+			return hay + i;
+	return NULL;
+}
+
+int
+s3_url_parse(const char *url, char **bucket, char **prefix,
+    struct errbuf *err)
+{
+	const char *b, *slash;
+
+	*bucket = *prefix = NULL;
+	if (strncmp(url, "s3://", 5) != 0)
+		return errbuf_set(err, ERR_USAGE, "'%s': not an s3:// URL", url);
+	b = url + 5;
+	slash = strchr(b, '/');
+	if (slash == b || *b == '\0')
+		return errbuf_set(err, ERR_USAGE, "'%s': no bucket name", url);
+	if (slash == NULL)
+		slash = b + strlen(b);
+	*bucket = strndup(b, (size_t)(slash - b));
+	*prefix = strdup(*slash == '/' ? slash + 1 : "");
+	if (*bucket == NULL || *prefix == NULL) {
+		free(*bucket);
+		free(*prefix);
+		*bucket = *prefix = NULL;
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Splits endpoint into "scheme://" + "host[:port]" + "/base". */
+static int
+split_endpoint(const char *ep, const char **host, size_t *host_len,
+    const char **base)
+{
+	const char *h = strstr(ep, "://"), *p;
+
+	if (h == NULL)
+		return -1;
+	h += 3;
+	p = strchr(h, '/');
+	*host = h;
+	*host_len = p ? (size_t)(p - h) : strlen(h);
+	*base = p ? p : "";
+	return *host_len > 0 ? 0 : -1;
+}
+
+int
+s3_object_url(const char *endpoint, const char *bucket, const char *key,
+    int path_style, char **url, char **host, struct errbuf *err)
+{
+	struct buf u = BUF_INIT, hb = BUF_INIT;
+	const char *h, *base;
+	char *enc = NULL;
+	size_t hlen;
+	int rc = -1;
+
+	*url = *host = NULL;
+	if (split_endpoint(endpoint, &h, &hlen, &base) == -1)
+		return errbuf_set(err, ERR_CONFIG, "'%s': not an endpoint URL",
+		    endpoint);
+	if (key != NULL && (enc = sigv4_uri_encode(key, strlen(key), 1)) ==
+	    NULL)
+		goto nomem;
+	if (!path_style && buf_printf(&hb, "%s.", bucket) == -1)
+		goto nomem;
+	if (buf_append(&hb, h, hlen) == -1 ||
+	    buf_append(&u, endpoint, (size_t)(h - endpoint)) == -1 ||
+	    buf_puts(&u, hb.data) == -1 || buf_puts(&u, base) == -1)
+		goto nomem;
+	if (path_style && buf_printf(&u, "/%s", bucket) == -1)
+		goto nomem;
+	if (buf_printf(&u, "/%s", enc ? enc : "") == -1)
+		goto nomem;
+	*url = buf_steal(&u);
+	*host = buf_steal(&hb);
+	rc = 0;
+	goto out;
+nomem:
+	errbuf_set(err, ERR_SYSTEM, "out of memory");
+out:
+	buf_free(&u);
+	buf_free(&hb);
+	free(enc);
+	return rc;
+}
+
+unsigned long long
+s3_part_size(unsigned long long requested, unsigned long long max_object)
+{
+	unsigned long long size = requested, need;
+
+	if (size < S3_MIN_PART_SIZE)
+		size = S3_MIN_PART_SIZE;
+	need = (max_object + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+	if (size < need)
+		size = need;
+	/* round up to whole MiB so the sizes read well in logs */
+	size = (size + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
+	return size > S3_MAX_PART_SIZE ? S3_MAX_PART_SIZE : size;
+}
+
+/* Decodes the five predefined entities and numeric references. */
+static int
+xml_unescape(struct buf *b, const char *s, size_t n)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '&')
+			goto plain;
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			size_t el = strlen(ents[k].ent);
+			if (n - i >= el && memcmp(s + i, ents[k].ent, el) == 0) {
+				if (buf_putc(b, ents[k].c) == -1)
+					return -1;
+				i += el - 1;
+				break;
+			}
+		}
+		if (k < sizeof(ents) / sizeof(ents[0]))
+			continue;
+		if (n - i > 3 && s[i + 1] == '#') {
+			char *end;
+			int hex = s[i + 2] == 'x';
+			unsigned long cp = strtoul(s + i + 2 + hex, &end,
+			    hex ? 16 : 10);
+			if (*end == ';' && cp > 0 && cp < 0x80) {
+				if (buf_putc(b, (char)cp) == -1)
+					return -1;
+				i = (size_t)(end - s);
+				continue;
+			}
+		}
+plain:
+		if (buf_putc(b, s[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+char *
+s3_xml_text(const char *xml, size_t len, const char *tag)
+{
+	char open[64], close[64];
+	const char *a, *z, *end = xml + len;
+	struct buf b = BUF_INIT;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((a = find(xml, len, open, strlen(open))) == NULL)
+		return NULL;
+	a += strlen(open);
+	if ((z = find(a, (size_t)(end - a), close, strlen(close))) == NULL)
+		return NULL;
+	if (xml_unescape(&b, a, (size_t)(z - a)) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+int
+s3_xml_escape(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		int rc;
+		switch (*s) {
+		case '&': rc = buf_puts(b, "&amp;"); break;
+		case '<': rc = buf_puts(b, "&lt;"); break;
+		case '>': rc = buf_puts(b, "&gt;"); break;
+		case '"': rc = buf_puts(b, "&quot;"); break;
+		case '\'': rc = buf_puts(b, "&apos;"); break;
+		default: rc = buf_putc(b, *s);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+s3_complete_body(struct buf *b, char *const *etags, size_t n)
+{
+	size_t i;
+
+	if (buf_puts(b, "<CompleteMultipartUpload xmlns=\""
+	    "http://s3.amazonaws.com/doc/2006-03-01/\">") == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_printf(b, "<Part><PartNumber>%zu</PartNumber><ETag>",
+		    i + 1) == -1 || s3_xml_escape(b, etags[i]) == -1 ||
+		    buf_puts(b, "</ETag></Part>") == -1)
+			return -1;
+	return buf_puts(b, "</CompleteMultipartUpload>");
+}
+
+void
+s3_content_md5(const void *data, size_t len, char out[25])
+{
+	unsigned char md[16];
+	unsigned int mdlen = sizeof(md);
+
+	EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL);
+	EVP_EncodeBlock((unsigned char *)out, md, sizeof(md));
+}
+
+int
+s3_list_uploads_parse(const char *xml, size_t len, struct s3_upload **out,
+    size_t *n, struct errbuf *err)
+{
+	const char *p = xml, *end = xml + len, *z;
+	struct s3_upload *v = NULL, *grown;
+	size_t count = 0;
+
+	*out = NULL;
+	*n = 0;
+	while ((p = find(p, (size_t)(end - p), "<Upload>", 8)) != NULL &&
+	    (z = find(p, (size_t)(end - p), "</Upload>", 9)) != NULL) {
+		if ((grown = realloc(v, (count + 1) * sizeof(*v))) == NULL)
+			goto nomem;
+		v = grown;
+		v[count].key = s3_xml_text(p, (size_t)(z - p), "Key");
+		v[count].upload_id = s3_xml_text(p, (size_t)(z - p), "UploadId");
+		count++;
+		if (v[count - 1].key == NULL || v[count - 1].upload_id == NULL) {
+			s3_uploads_free(v, count);
+			return errbuf_set(err, ERR_TEMP, "ListMultipartUploads: "
+			    "an Upload without Key or UploadId");
+		}
+		p = z + 9;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+nomem:
+	s3_uploads_free(v, count);
+	return errbuf_set(err, ERR_SYSTEM, "out of memory");
+}
+
+void
+s3_uploads_free(struct s3_upload *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; u != NULL && i < n; i++) {
+		free(u[i].key);
+		free(u[i].upload_id);
+	}
+	free(u);
+}

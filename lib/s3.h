@@ -1,0 +1,62 @@
+/*
+ * s3: the S3 REST calls coinpipe uses. This part is pure: object URLs and
+ * paths for both addressing styles, the multipart part-size rule, and the
+ * XML the multipart API sends and expects.
+ */
+#ifndef COINPIPE_S3_H
+#define COINPIPE_S3_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "errbuf.h"
+
+/* Service limits, from the S3 multipart upload documentation. */
+#define S3_MIN_PART_SIZE (5UL << 20)		/* all parts but the last */
+#define S3_MAX_PART_SIZE (5ULL << 30)
+#define S3_MAX_PARTS 10000
+#define S3_MAX_KEY_BYTES 1024
+
+/* "s3://bucket/some/prefix" -> bucket and prefix (may be ""); malloc'd. */
+int s3_url_parse(const char *url, char **bucket, char **prefix,
+    struct errbuf *err);
+
+/*
+ * The request target and URL for an object (key NULL: the bucket itself),
+ * with the key URI-encoded once, "/" kept (S3 signs the path as sent).
+ * endpoint is scheme://host[:port][/base]; path_style puts the bucket in the
+ * path, else in the host name. Both strings are malloc'd.
+ */
+int s3_object_url(const char *endpoint, const char *bucket, const char *key,
+    int path_style, char **url, char **host, struct errbuf *err);
+
+/* The part size to use: at least requested and S3_MIN_PART_SIZE, and large
+ * enough that max_object bytes fit in S3_MAX_PARTS parts. */
+unsigned long long s3_part_size(unsigned long long requested,
+    unsigned long long max_object);
+
+/* Text of the first <tag>...</tag> in xml, entities decoded; malloc'd or
+ * NULL when absent. */
+char *s3_xml_text(const char *xml, size_t len, const char *tag);
+
+/* Appends s with the XML special characters escaped. */
+int s3_xml_escape(struct buf *b, const char *s);
+
+/* <CompleteMultipartUpload> for parts 1..n with their ETags. */
+int s3_complete_body(struct buf *b, char *const *etags, size_t n);
+
+/* base64 of the MD5 of data, for Content-MD5; out must hold 25 bytes. */
+void s3_content_md5(const void *data, size_t len, char out[25]);
+
+/* One entry of ListMultipartUploads. */
+struct s3_upload {
+	char *key;
+	char *upload_id;
+};
+
+/* Parses a ListMultipartUploads answer; *out is malloc'd. */
+int s3_list_uploads_parse(const char *xml, size_t len,
+    struct s3_upload **out, size_t *n, struct errbuf *err);
+void s3_uploads_free(struct s3_upload *u, size_t n);
+
+#endif
