@@ -17,6 +17,8 @@
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 3100L	/* AWS SDK default ~3 s */
 #define HTTP_DEFAULT_LOW_SPEED_TIME_S 30L
 #define HTTP_DEFAULT_MAX_RESPONSE (64UL << 20)	/* cap on a body we keep */
+#define HTTP_TRACE_BODY_MAX 2048	/* body bytes shown at trace level 2 */
+#define HTTP_MULTI_MAX_HANDLES 64	/* parallel transfers per http_multi */
 
 struct http_options {
 	const char *user_agent;		/* "kin-put/0.1.0" */
@@ -55,6 +57,13 @@ struct http_response {
 
 struct http_client;
 
+/*
+ * curl_global_init, once (not thread-safe: call it from main() before any
+ * thread starts, or let http_client_new/http_multi_new call it lazily).
+ * Returns 0, or -1 with err set.
+ */
+int http_global_init(struct errbuf *err);
+
 /* Returns NULL with err set on failure; options are copied. */
 struct http_client *http_client_new(const struct http_options *o,
     struct errbuf *err);
@@ -80,5 +89,55 @@ void http_response_free(struct http_response *r);
  * now). Returns milliseconds to wait, or -1 when absent or unparsable.
  */
 long http_retry_after_ms(const char *value, long now);
+
+/*
+ * http_multi: up to max_handles requests in flight at once, over connections
+ * kept alive between them, plus an extra descriptor (stdin) to wait on.
+ *
+ *	m = http_multi_new(&opts, 8, err);
+ *	http_multi_add(m, &req, tag, err);	// req borrowed until done
+ *	n = http_multi_wait(m, 0, 500, done, 8, &stdin_ready, err);
+ *	for each done[i]: look at done[i].tag, .rc, .resp, .err, then
+ *	    http_response_free(&done[i].resp)
+ *
+ * Trace lines of parallel transfers interleave.
+ */
+struct http_multi;
+
+/* One finished transfer, handed over by http_multi_wait(). */
+struct http_multi_done {
+	void *tag;			/* as given to http_multi_add */
+	int rc;				/* as http_client_do would return */
+	struct http_response resp;	/* owned by the caller now */
+	struct errbuf err;		/* set when rc == -1 */
+};
+
+/* max_handles in 1..HTTP_MULTI_MAX_HANDLES; options are copied. */
+struct http_multi *http_multi_new(const struct http_options *o,
+    size_t max_handles, struct errbuf *err);
+/* Abandons transfers still in flight; their requests are no longer used. */
+void http_multi_free(struct http_multi *m);
+
+/*
+ * Starts a request. req, its headers and its body are borrowed until its
+ * completion comes back from http_multi_wait(). Returns 0, or -1 with err
+ * set (ERR_USAGE when max_handles are already in flight).
+ */
+int http_multi_add(struct http_multi *m, const struct http_request *req,
+    void *tag, struct errbuf *err);
+
+/* Requests added and not yet returned by http_multi_wait(). */
+size_t http_multi_pending(const struct http_multi *m);
+
+/*
+ * Drives the transfers until at least one completes, extra_fd (-1: none)
+ * becomes readable, or timeout_ms (-1: no limit) passes. Completed ones go
+ * to done[0..max), the rest stay for a later call. *fd_ready (may be NULL)
+ * says whether extra_fd is readable. Returns how many completed, or -1
+ * with err set when the multi handle itself failed.
+ */
+int http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
+    struct http_multi_done *done, size_t max, int *fd_ready,
+    struct errbuf *err);
 
 #endif

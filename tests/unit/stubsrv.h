@@ -62,14 +62,16 @@ enum stubsrv_flags {
 	/* answer with "Connection: close" and close after the response */
 	STUBSRV_CLOSE = 1 << 1,
 	/* announce the whole body in Content-Length, send half, close */
-	STUBSRV_TRUNCATE = 1 << 2
+	STUBSRV_TRUNCATE = 1 << 2,
+	/* the body is the request target, to pair answers with requests */
+	STUBSRV_ECHO = 1 << 3
 };
 
 struct stubsrv_response {
 	int status;		/* e.g. 200; ignored with STUBSRV_DROP or raw */
 	const char *headers;	/* extra header lines separated by '\n', or
 				 * NULL; Content-Length is always added */
-	const char *body;	/* NULL: empty */
+	const char *body;	/* NULL: empty (see STUBSRV_ECHO) */
 	unsigned flags;		/* enum stubsrv_flags */
 	int delay_ms;		/* wait this long before answering */
 	const char *raw;	/* when set, sent as is instead of the above */
@@ -177,15 +179,21 @@ stubsrv_record_(int logfd, int conn, const char *req, size_t n)
 	free(rec);
 }
 
-/* Sends one scripted answer; returns 1 when the connection must close. */
+/* Sends one scripted answer; returns 1 when the connection must close.
+ * req is the request head, for STUBSRV_ECHO. */
 STUBSRV_FN int
-stubsrv_answer_(int fd, const struct stubsrv_response *r)
+stubsrv_answer_(int fd, const struct stubsrv_response *r, const char *req)
 {
 	const char *body = r->body ? r->body : "";
 	const char *h = r->headers, *nl;
 	size_t blen = strlen(body);
 	char line[256];
 	int n;
+
+	if (r->flags & STUBSRV_ECHO) {
+		body = strchr(req, ' ') + 1;
+		blen = strcspn(body, " ");
+	}
 
 	if (r->delay_ms > 0)
 		stubsrv_sleep_ms_(r->delay_ms);
@@ -238,7 +246,7 @@ stubsrv_serve_(struct stubsrv_conn_ *c, const struct stubsrv_response *script,
 			return 0;
 		stubsrv_record_(logfd, c->id, c->buf, total);
 		closing = stubsrv_answer_(c->fd,
-		    *next < nscript ? &script[*next] : &exhausted);
+		    *next < nscript ? &script[*next] : &exhausted, c->buf);
 		(*next)++;
 		memmove(c->buf, c->buf + total, c->len - total);
 		c->len -= total;
