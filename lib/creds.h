@@ -43,4 +43,27 @@ int creds_provider_get(struct creds_provider *p, time_t now,
  * "profile default", "container", "imds", ...), for -v. */
 const char *creds_provider_source(const struct creds_provider *p);
 
+/*
+ * Additions (the chain in detail is described at the top of creds.c):
+ *
+ * credential_process runs through popen(3), that is `/bin/sh -c VALUE`, so
+ * the value is shell text: quotes, $VAR, globs, ~ and pipes are expanded
+ * by sh. botocore instead splits it with shlex and runs the program
+ * directly, without expansion; commands made of plain words and quotes mean
+ * the same to both. The process's stderr goes to ours; its stdout must be
+ * the Version 1 JSON document and is never quoted in an error message.
+ */
+
+/* Parses "2026-11-28T13:05:00Z" (fraction and +HH:MM offset allowed) into
+ * UTC seconds. Returns 0, or -1 when s is not such a time. */
+int creds_parse_iso8601(const char *s, time_t *out);
+
+/*
+ * 1 when url may serve container credentials: any https URL, or http to a
+ * loopback address (127.0.0.0/8, ::1, localhost), the ECS endpoint
+ * 169.254.170.2 or the EKS Pod Identity endpoints 169.254.170.23 and
+ * fd00:ec2::23. Host names other than localhost are not resolved.
+ */
+int creds_container_url_allowed(const char *url);
+
 #endif
