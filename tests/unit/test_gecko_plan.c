@@ -1,0 +1,204 @@
+/* Unit tests of lib/gecko: request planning, schedule, limiter, errors,
+ * and the number-preserving /simple/price scanner. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gecko.h"
+#include "tap.h"
+
+static void
+test_groups(void)
+{
+	size_t lens[] = { 7, 8, 6, 9, 3 }, starts[5];
+
+	/* "7,8" is 16 B, "6,9,3" is 20 B */
+	is_int(gecko_plan_groups(lens, 5, 20, starts), 2, "groups: 2 of 20 B");
+	is_int(starts[1], 2, "groups: second starts at id 2");
+	is_int(gecko_plan_groups(lens, 5, 19, starts), 3, "groups: 3 of 19 B");
+	is_int(starts[2], 4, "groups: third starts at id 4");
+	is_int(gecko_plan_groups(lens, 5, 1000, starts), 1,
+	    "groups: all in one when they fit");
+	is_int(gecko_plan_groups(lens, 5, 16, starts), 3,
+	    "groups: exact fit includes the comma");
+	is_int(gecko_plan_groups(lens, 5, 5, starts), 5,
+	    "groups: ids longer than the budget still get a call");
+	is_int(gecko_plan_groups(lens, 0, 5, starts), 0, "groups: none");
+	is_int(gecko_markets_pages(600), 3, "markets: 600 is 3 pages");
+	is_int(gecko_markets_pages(250), 1, "markets: 250 is 1 page");
+	is_int(gecko_markets_pages(251), 2, "markets: 251 is 2 pages");
+}
+
+static void
+test_urlenc(void)
+{
+	char out[64];
+
+	is_int(gecko_urlenc(out, "usd-coin_x.y~"), 13, "urlenc: unreserved");
+	is_int(gecko_urlenc(out, "a b,é"), 14, "urlenc: space comma utf-8");
+	is_str(out, "a%20b%2C%C3%A9", "urlenc: text");
+	is_int(gecko_urlenc(NULL, "a b"), 5, "urlenc: measure only");
+}
+
+static void
+test_schedule(void)
+{
+	is_int(gecko_next_slot_ms(90500, 1000, -1), 91000, "slot: next second");
+	is_int(gecko_next_slot_ms(91000, 1000, -1), 91000, "slot: on a slot");
+	is_int(gecko_next_slot_ms(91000, 1000, 92000), 92000,
+	    "slot: never before the one after the previous poll");
+	is_int(gecko_next_slot_ms(95300, 1000, 92000), 96000,
+	    "slot: late polls skip to the next slot, no burst");
+	is_int(gecko_next_slot_ms(100, 90000, -1), 90000, "slot: 90 s");
+	is_int(gecko_month_calls(2, 90000, 0), 57600,
+	    "credits: 90 s x 2 calls a month");
+	is_int(gecko_month_calls(2, 90000, 10), 20, "credits: --count caps");
+	is_int(gecko_backoff_429_ms(125000, 0, 120000), 55000,
+	    "429: to the next minute");
+	is_int(gecko_backoff_429_ms(125000, 0.5, 120000), 57500,
+	    "429: plus jitter");
+	is_int(gecko_backoff_429_ms(125000, 0.5, 300), 300, "429: capped");
+	is_int(gecko_backoff_ms(3, 1000, 60000, 0.5), 4000, "backoff: 2^3 s");
+	is_int(gecko_backoff_ms(30, 1000, 60000, 1.0), 60000, "backoff: cap");
+}
+
+static void
+test_rate(void)
+{
+	struct gecko_rate r;
+
+	ok(gecko_rate_init(&r, 2) == 0, "rate: init");
+	is_int(gecko_rate_wait_ms(&r, 0), 0, "rate: first call free");
+	gecko_rate_note(&r, 1000);
+	gecko_rate_note(&r, 2000);
+	is_int(gecko_rate_wait_ms(&r, 3000), 58000,
+	    "rate: third waits for the oldest to leave the window");
+	gecko_rate_note(&r, 61000);
+	is_int(gecko_rate_wait_ms(&r, 61000), 1000, "rate: sliding window");
+	gecko_rate_free(&r);
+	gecko_rate_free(&r);
+}
+
+static void
+test_iso(void)
+{
+	char buf[40];
+
+	gecko_iso8601(1718265600000LL, buf, sizeof(buf));
+	is_str(buf, "2024-06-13T08:00:00Z", "iso: whole seconds");
+	gecko_iso8601(1718265600250LL, buf, sizeof(buf));
+	is_str(buf, "2024-06-13T08:00:00.250Z", "iso: milliseconds");
+}
+
+static void
+err_is(long status, const char *body, enum gecko_plan plan, int kind,
+    const char *want, const char *name)
+{
+	struct errbuf e;
+
+	errbuf_clear(&e);
+	gecko_error_from_body(status, body, strlen(body), plan, &e);
+	is_str(e.msg, want, name);
+	is_int(e.kind, kind, name);
+}
+
+static void
+test_errors(void)
+{
+	err_is(401, "{\"status\":{\"error_code\":10011,\"error_message\":"
+	    "\"You have provided incorrect API key credentials.\"}}",
+	    GECKO_PRO, ERR_CONFIG, "HTTP 401 error 10011: You have provided "
+	    "incorrect API key credentials.; this is a Demo key sent to the "
+	    "Pro root: use --plan demo (or COINGECKO_DEMO_API_KEY instead of "
+	    "COINGECKO_PRO_API_KEY)", "error: 10011 says what to change");
+	err_is(401, "{\"error\":{\"status\":{\"error_code\":10010,"
+	    "\"error_message\":\"wrong\\nkey\"}}}", GECKO_DEMO, ERR_CONFIG,
+	    "HTTP 401 error 10010: wrong key; this is a Pro key sent to the "
+	    "Demo root: use --plan pro (or COINGECKO_PRO_API_KEY instead of "
+	    "COINGECKO_DEMO_API_KEY)", "error: nested status shape");
+	err_is(429, "{\"status\":{\"error_code\":429,\"error_message\":"
+	    "\"You've exceeded the Rate Limit.\"}}", GECKO_DEMO, ERR_TEMP,
+	    "HTTP 429: You've exceeded the Rate Limit.", "error: 429 temporary");
+	err_is(404, "{\"error\":\"coin not found\"}", GECKO_DEMO, ERR_CONFIG,
+	    "HTTP 404: coin not found", "error: flat shape");
+	err_is(403, "<!DOCTYPE html>\n<html><head><title>Access denied | "
+	    "api.coingecko.com used Cloudflare to restrict access</title>",
+	    GECKO_PUBLIC, ERR_CONFIG, "HTTP 403: refused by CoinGecko's CDN "
+	    "(HTML page: \"Access denied | api.coingecko.com used Cloudflare "
+	    "to restrict access\"); this address or client is blocked or "
+	    "throttled, wait or change network", "error: Cloudflare HTML");
+	err_is(502, "bad\r\ngateway", GECKO_DEMO, ERR_TEMP,
+	    "HTTP 502: bad gateway", "error: plain text on one line");
+	err_is(500, "", GECKO_DEMO, ERR_TEMP, "HTTP 500", "error: empty body");
+}
+
+struct collect {
+	char out[512];
+	int calls;
+};
+
+static int
+collect_fn(void *arg, struct gecko_span id, struct gecko_span key,
+    struct gecko_span value)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%.*s/%.*s=%.*s;",
+	    (int)id.n, id.p, (int)key.n, key.p, (int)value.n, value.p);
+	c->calls++;
+	return 0;
+}
+
+static void
+scan_is(const char *body, int rc, const char *want, const char *name)
+{
+	struct collect c;
+	struct errbuf e;
+	int got;
+
+	memset(&c, 0, sizeof(c));
+	errbuf_clear(&e);
+	got = gecko_scan_prices(body, strlen(body), collect_fn, &c, &e);
+	is_int(got, rc, name);
+	is_str(rc == 0 ? c.out : e.msg, want, name);
+}
+
+static void
+test_scan(void)
+{
+	scan_is("{\"shiba-inu\":{\"usd\":2.492e-05,\"eur\":0.00095032},"
+	    " \"bitcoin\" : { \"usd\" : 67187 , \"last_updated_at\":1718265600,"
+	    "\"x\":null,\"y\":[1,{\"a\":\"\\u00e9\"}]}}", 0,
+	    "shiba-inu/usd=2.492e-05;shiba-inu/eur=0.00095032;"
+	    "bitcoin/usd=67187;bitcoin/last_updated_at=1718265600;"
+	    "bitcoin/x=null;bitcoin/y=[1,{\"a\":\"\\u00e9\"}];",
+	    "scan: raw number text kept");
+	scan_is("{}", 0, "", "scan: empty map");
+	scan_is(" {\"a\":{}} \n", 0, "", "scan: empty coin");
+	scan_is("{\"a\":{\"usd\":01}}", -1,
+	    "invalid JSON: ',' or '}' expected at byte 13", "scan: leading 0");
+	scan_is("{\"a\":{\"usd\":1.}}", -1, "invalid JSON: bad number at byte 12",
+	    "scan: bad fraction");
+	scan_is("{\"a\":[1]}", -1,
+	    "invalid JSON: object expected for a coin at byte 5",
+	    "scan: coin must be an object");
+	scan_is("{\"a\":{\"usd\":1}} x", -1,
+	    "invalid JSON: trailing data at byte 15", "scan: trailing data");
+	scan_is("{\"a\":{\"usd\":\"x", -1,
+	    "invalid JSON: unterminated string at byte 14", "scan: truncated");
+	scan_is("<html>", -1, "invalid JSON: '{' expected at byte 0",
+	    "scan: HTML");
+}
+
+int
+main(void)
+{
+	test_groups();
+	test_urlenc();
+	test_schedule();
+	test_rate();
+	test_iso();
+	test_errors();
+	test_scan();
+	return tap_done();
+}
