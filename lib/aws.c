@@ -1,0 +1,696 @@
+/*
+ * aws: signed requests, the one retry loop, AWS error parsing.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "aws.h"
+#include "sigv4.h"
+
+struct aws_client {
+	char *region;
+	char *service;
+	char *endpoint;
+	unsigned flags;			/* enum sigv4_flags */
+	int max_attempts;
+	struct creds_provider *creds;
+	struct http_client *http;
+	struct aws_options o;		/* hooks, budget, stop */
+};
+
+/* ---- error classification ---- */
+
+static int
+in_list(const char *code, const char *const *list)
+{
+	if (code == NULL)
+		return 0;
+	for (; *list != NULL; list++)
+		if (strcmp(code, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The throttling codes of the standard retry mode (botocore
+ * retries/standard.py and the SDK reference guide), plus the KMS throttle
+ * that Kinesis passes on for encrypted streams.
+ */
+static const char *const throttle_codes[] = {
+	"Throttling", "ThrottlingException", "ThrottledException",
+	"RequestThrottledException", "TooManyRequestsException",
+	"ProvisionedThroughputExceededException",
+	"TransactionInProgressException", "RequestLimitExceeded",
+	"BandwidthLimitExceeded", "LimitExceededException",
+	"RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+	"EC2ThrottledException", "KMSThrottlingException", NULL
+};
+
+/* Transient codes of the standard mode, and server-side failures some
+ * services report with a status that would not say so. */
+static const char *const transient_codes[] = {
+	"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+	"InternalError", "InternalFailure", "InternalServerError",
+	"ServiceUnavailable", "IDPCommunicationError", NULL
+};
+
+/* A retry cannot fix these: credentials, permissions, region, or a stream
+ * or bucket that is not there (exit code 3). */
+static const char *const config_codes[] = {
+	"SignatureDoesNotMatch", "InvalidClientTokenId",
+	"UnrecognizedClientException", "AccessDenied",
+	"AccessDeniedException", "ResourceNotFoundException",
+	"ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId",
+	"InvalidToken", "MissingAuthenticationToken", "IncompleteSignature",
+	"InvalidSignatureException", "AuthFailure",
+	"AuthorizationHeaderMalformed", "PermanentRedirect", "NoSuchBucket",
+	"RequestTimeTooSkewed", "OptInRequired", NULL
+};
+
+int
+aws_error_is_throttle(const char *code)
+{
+	return in_list(code, throttle_codes);
+}
+
+int
+aws_should_retry(long status, const char *code,
+    enum errbuf_kind transport_kind)
+{
+	if (transport_kind != ERR_NONE)
+		return transport_kind == ERR_TEMP;
+	if (in_list(code, throttle_codes) || in_list(code, transient_codes))
+		return 1;
+	switch (status) {
+	case 408: case 429: case 500: case 502: case 503: case 504:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum errbuf_kind
+aws_error_kind(long status, const char *code)
+{
+	if (in_list(code, config_codes) || status == 401 || status == 403 ||
+	    (status >= 300 && status < 400))
+		return ERR_CONFIG;
+	if (status >= 500 || aws_should_retry(status, code, ERR_NONE))
+		return ERR_TEMP;
+	return ERR_DATA;
+}
+
+long
+aws_backoff_ms(int attempt, int is_throttle, uint32_t rnd)
+{
+	long ceiling = is_throttle ? AWS_THROTTLE_BACKOFF_BASE_MS :
+	    AWS_BACKOFF_BASE_MS;
+	int i;
+
+	for (i = 1; i < attempt && ceiling < AWS_MAX_BACKOFF_MS; i++)
+		ceiling *= 2;
+	if (ceiling > AWS_MAX_BACKOFF_MS)
+		ceiling = AWS_MAX_BACKOFF_MS;
+	/* full jitter: rnd / 2^32 of [0, ceiling], both ends reachable */
+	return (long)(((uint64_t)rnd * (uint64_t)(ceiling + 1)) >> 32);
+}
+
+/* ---- error parsing ---- */
+
+/* Copies s[0..n) into out as one printable line, cut to fit. */
+static void
+copy_line(char *out, size_t outsz, const char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	for (i = 0; i < n && o + 1 < outsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	out[o] = '\0';
+}
+
+static const char *
+json_str(json_t *obj, const char *const *keys)
+{
+	json_t *v;
+
+	for (; *keys != NULL; keys++)
+		if ((v = json_object_get(obj, *keys)) != NULL &&
+		    json_is_string(v))
+			return json_string_value(v);
+	return NULL;
+}
+
+/* JSON 1.0/1.1 and REST-JSON: {"__type":"ns#Code","message":"..."} */
+static void
+parse_json_error(const char *s, size_t n, struct aws_error *out)
+{
+	static const char *const code_keys[] = { "__type", "code", "Code",
+	    NULL };
+	static const char *const msg_keys[] = { "message", "Message",
+	    "errorMessage", NULL };
+	json_t *root = json_loadb(s, n, 0, NULL);
+	const char *code, *msg, *hash;
+
+	if (root == NULL)
+		return;
+	if (json_is_object(root)) {
+		if ((code = json_str(root, code_keys)) != NULL) {
+			hash = strrchr(code, '#');
+			code = hash != NULL ? hash + 1 : code;
+			copy_line(out->code, sizeof(out->code), code,
+			    strcspn(code, ":"));
+		}
+		if ((msg = json_str(root, msg_keys)) != NULL)
+			copy_line(out->message, sizeof(out->message), msg,
+			    strlen(msg));
+	}
+	json_decref(root);
+}
+
+/* Text of the first <tag>...</tag> in s[0..n), entities decoded; 0 when
+ * absent. */
+static int
+xml_text(const char *s, size_t n, const char *tag, char *out, size_t outsz)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+		{ "&quot;", '"' }, { "&apos;", '\'' }
+	};
+	char open[40], close[41], text[AWS_MESSAGE_MAX];
+	const char *a, *b, *end = s + n;
+	size_t i, o = 0, k, olen;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	olen = strlen(open);
+	for (a = s; a + olen <= end && memcmp(a, open, olen) != 0; a++)
+		;
+	if (a + olen > end)
+		return 0;
+	a += olen;
+	for (b = a; b + olen + 1 <= end && memcmp(b, close, olen + 1) != 0;
+	    b++)
+		;
+	if (b + olen + 1 > end)
+		return 0;
+	while (a < b && o + 1 < sizeof(text)) {
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+			if (strncmp(a, ents[k].ent, strlen(ents[k].ent)) == 0)
+				break;
+		i = k < sizeof(ents) / sizeof(ents[0]) ? strlen(ents[k].ent) :
+		    1;
+		text[o++] = i > 1 ? ents[k].c : *a;
+		a += i;
+	}
+	copy_line(out, outsz, text, o);
+	return 1;
+}
+
+/* S3 <Error>, STS and query APIs <ErrorResponse><Error>, EC2
+ * <Response><Errors><Error>: the first <Error> element holds the answer. */
+static void
+parse_xml_error(const char *s, size_t n, struct aws_error *out)
+{
+	const char *e, *end = s + n;
+
+	for (e = s; e + 7 <= end; e++)
+		if (memcmp(e, "<Error", 6) == 0 && (e[6] == '>' ||
+		    e[6] == ' '))
+			break;
+	if (e + 7 > end)
+		return;
+	xml_text(e, (size_t)(end - e), "Code", out->code, sizeof(out->code));
+	xml_text(e, (size_t)(end - e), "Message", out->message,
+	    sizeof(out->message));
+	if (out->request_id[0] == '\0' && !xml_text(s, n, "RequestId",
+	    out->request_id, sizeof(out->request_id)))
+		xml_text(s, n, "RequestID", out->request_id,
+		    sizeof(out->request_id));
+}
+
+void
+aws_error_parse(const struct http_response *r, struct aws_error *out)
+{
+	const char *s = r->body.data != NULL ? r->body.data : "";
+	size_t n = r->body.len;
+	const char *h;
+
+	memset(out, 0, sizeof(*out));
+	if ((h = http_response_header(r, "x-amzn-RequestId")) != NULL ||
+	    (h = http_response_header(r, "x-amz-request-id")) != NULL)
+		copy_line(out->request_id, sizeof(out->request_id), h,
+		    strlen(h));
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	/* never assume: a proxy's 4xx/5xx may be HTML or empty */
+	if (n > 0 && *s == '{')
+		parse_json_error(s, n, out);
+	else if (n > 0 && *s == '<')
+		parse_xml_error(s, n, out);
+	/* REST-JSON: "ValidationException:http://internal..." */
+	if (out->code[0] == '\0' &&
+	    (h = http_response_header(r, "x-amzn-ErrorType")) != NULL)
+		copy_line(out->code, sizeof(out->code), h, strcspn(h, ":"));
+	if (out->code[0] == '\0' && (r->status < 200 || r->status >= 300))
+		snprintf(out->code, sizeof(out->code), "HTTP %ld", r->status);
+}
+
+/* "HTTP 400 Code: message", or "HTTP 503" when the body named nothing. */
+static int
+set_http_error(struct errbuf *err, long status, const struct aws_error *e)
+{
+	enum errbuf_kind kind = aws_error_kind(status, e->code);
+
+	if (strncmp(e->code, "HTTP ", 5) == 0)
+		return errbuf_set(err, kind, "%s%s%s", e->code,
+		    e->message[0] ? ": " : "", e->message);
+	return errbuf_set(err, kind, "HTTP %ld %s%s%s", status, e->code,
+	    e->message[0] ? ": " : "", e->message);
+}
+
+/* ---- client ---- */
+
+static int
+client_config(struct aws_client *c, const struct aws_options *o,
+    struct errbuf *err)
+{
+	const struct awsconf *conf = o->conf;
+
+	if (conf == NULL || o->service == NULL || o->creds == NULL)
+		return errbuf_set(err, ERR_USAGE, "aws: configuration, service"
+		    " and credentials are required");
+	if (conf->region == NULL || conf->region[0] == '\0')
+		return errbuf_set(err, ERR_CONFIG, "no AWS region");
+	if (conf->endpoint == NULL || strstr(conf->endpoint, "://") == NULL)
+		return errbuf_set(err, ERR_CONFIG, "no endpoint URL for %s",
+		    o->service);
+	c->region = strdup(conf->region);
+	c->service = strdup(o->service);
+	c->endpoint = strdup(conf->endpoint);
+	if (c->region == NULL || c->service == NULL || c->endpoint == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	c->flags = strcmp(o->service, "s3") == 0 ? SIGV4_S3 : SIGV4_DEFAULT;
+	c->max_attempts = conf->max_attempts > 0 ? conf->max_attempts :
+	    AWSCONF_DEFAULT_MAX_ATTEMPTS;
+	if (c->max_attempts > AWS_MAX_ATTEMPTS_LIMIT)
+		c->max_attempts = AWS_MAX_ATTEMPTS_LIMIT;
+	c->creds = o->creds;
+	c->o = *o;
+	c->o.conf = NULL;	/* copied above; the caller may free it */
+	return 0;
+}
+
+struct aws_client *
+aws_client_new(const struct aws_options *o, struct errbuf *err)
+{
+	struct http_options h = { 0 };
+	struct aws_client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		return NULL;
+	}
+	if (o == NULL || client_config(c, o, err) != 0)
+		goto fail;
+	if (o->http != NULL)
+		h = *o->http;
+	if (h.ca_bundle == NULL)
+		h.ca_bundle = o->conf->ca_bundle;
+	c->o.http = NULL;
+	if ((c->http = http_client_new(&h, err)) == NULL)
+		goto fail;
+	return c;
+fail:
+	if (o == NULL)
+		errbuf_set(err, ERR_USAGE, "aws: no options");
+	aws_client_free(c);
+	return NULL;
+}
+
+void
+aws_client_free(struct aws_client *c)
+{
+	if (c == NULL)
+		return;
+	http_client_free(c->http);
+	free(c->region);
+	free(c->service);
+	free(c->endpoint);
+	free(c);
+}
+
+int
+aws_client_max_attempts(const struct aws_client *c)
+{
+	return c->max_attempts;
+}
+
+static time_t
+client_now(const struct aws_client *c)
+{
+	return c->o.now_fn != NULL ? c->o.now_fn(c->o.hook_arg) : time(NULL);
+}
+
+static uint32_t
+client_random(const struct aws_client *c)
+{
+	struct timespec ts;
+	unsigned char b[4];
+
+	if (c->o.random_fn != NULL)
+		return c->o.random_fn(c->o.hook_arg);
+	if (RAND_bytes(b, sizeof(b)) == 1)
+		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		    (uint32_t)b[2] << 8 | b[3];
+	/* jitter only spreads clients apart; the clock will do */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_nsec * 2654435761u;
+}
+
+static void
+client_sleep(const struct aws_client *c, long ms)
+{
+	struct timespec ts;
+
+	if (c->o.sleep_fn != NULL) {
+		c->o.sleep_fn(c->o.hook_arg, ms);
+		return;
+	}
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	/* a signal (SIGTERM) ends the wait early; the stop flag decides */
+	nanosleep(&ts, NULL);
+}
+
+/* ---- signing ---- */
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+aws_signed_free(struct aws_signed *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nvalues; i++)
+		wipe_free(s->values[i]);
+	free(s->url);
+	free(s->host);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The URL to request: req->url, or endpoint + path + ?query. */
+static int
+build_url(const struct aws_client *c, const struct aws_request *req,
+    struct aws_signed *out, struct errbuf *err)
+{
+	struct buf b = BUF_INIT;
+	const char *auth, *slash;
+
+	if (req->url != NULL)
+		buf_puts(&b, req->url);
+	else {
+		buf_puts(&b, c->endpoint);
+		buf_puts(&b, req->path != NULL ? req->path : "/");
+		if (req->query != NULL && req->query[0] != '\0')
+			buf_printf(&b, "?%s", req->query);
+	}
+	if (b.data == NULL || (auth = strstr(b.data, "://")) == NULL) {
+		buf_free(&b);
+		return errbuf_set(err, ERR_USAGE, "aws: not an absolute URL");
+	}
+	auth += 3;
+	slash = auth + strcspn(auth, "/?#");
+	out->host = strndup(auth, (size_t)(slash - auth));
+	out->url = buf_steal(&b);
+	if (out->host == NULL || out->url == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	return 0;
+}
+
+/* The target as signed: the URL from the path on ("/" when empty). */
+static const char *
+url_target(const char *url)
+{
+	const char *auth = url != NULL ? strstr(url, "://") : NULL;
+	const char *t;
+
+	if (auth == NULL)
+		return "/";
+	t = auth + 3 + strcspn(auth + 3, "/?#");
+	return *t == '/' ? t : "/";
+}
+
+/* Host first, then the caller's headers; the signer requires Host. */
+static int
+add_fields(struct aws_signed *out, const struct aws_request *req,
+    struct sigv4_header *sh, struct errbuf *err)
+{
+	size_t i, n = 0;
+
+	if (req->nheaders > AWS_MAX_HEADERS)
+		return errbuf_set(err, ERR_USAGE, "aws: more than %d headers",
+		    AWS_MAX_HEADERS);
+	out->fields[n].name = "Host";
+	out->fields[n++].value = out->host;
+	for (i = 0; i < req->nheaders; i++)
+		out->fields[n++] = req->headers[i];
+	for (i = 0; i < n; i++) {
+		sh[i].name = out->fields[i].name;
+		sh[i].value = out->fields[i].value;
+	}
+	out->http.headers = out->fields;
+	out->http.nheaders = n;
+	return 0;
+}
+
+/* X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-SHA256, Authorization */
+static int
+add_signature(struct aws_signed *out, struct sigv4_result *res,
+    struct errbuf *err)
+{
+	size_t i, n = out->http.nheaders;
+
+	for (i = 0; i < res->nadd && i < sizeof(out->values) /
+	    sizeof(out->values[0]); i++) {
+		out->values[i] = strdup(res->add_headers[i].value);
+		if (out->values[i] == NULL)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		out->nvalues = i + 1;
+		snprintf(out->names[i], sizeof(out->names[i]), "%s",
+		    res->add_headers[i].name);
+		out->fields[n].name = out->names[i];
+		out->fields[n++].value = out->values[i];
+	}
+	out->http.nheaders = n;
+	return 0;
+}
+
+int
+aws_sign_request(struct aws_client *c, const struct aws_request *req,
+    struct aws_signed *out, struct errbuf *err)
+{
+	struct sigv4_header sh[AWS_MAX_HEADERS + 1];
+	struct sigv4_credentials cr;
+	struct sigv4_request sreq;
+	struct sigv4_params p;
+	struct sigv4_result res;
+	time_t now = client_now(c);
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&res, 0, sizeof(res));
+	if (creds_provider_get(c->creds, now, &cr, err) != 0 ||
+	    build_url(c, req, out, err) != 0 ||
+	    add_fields(out, req, sh, err) != 0)
+		goto out;
+	sreq.method = req->method;
+	sreq.target = url_target(out->url);
+	sreq.headers = sh;
+	sreq.nheaders = out->http.nheaders;
+	sreq.payload_hash = req->payload_hash;
+	sreq.body = req->body;
+	sreq.body_len = req->body_len;
+	memset(&p, 0, sizeof(p));
+	p.region = c->region;
+	p.service = c->service;
+	p.when = now;
+	p.flags = c->flags;
+	if (sigv4_sign(&sreq, &p, &cr, &res, err) != 0 ||
+	    add_signature(out, &res, err) != 0)
+		goto out;
+	out->http.method = req->method;
+	out->http.url = out->url;
+	out->http.body = req->body;
+	out->http.body_len = req->body_len;
+	rc = 0;
+out:
+	if (rc != 0)
+		aws_signed_free(out);
+	sigv4_result_free(&res);
+	return rc;
+}
+
+/* ---- the retry loop ---- */
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One signed attempt. Returns 0 on 2xx, 1 on an error response (resp->error
+ * and aerr set), -1 when no response arrived (aerr set).
+ */
+static int
+attempt_once(struct aws_client *c, const struct aws_request *req,
+    struct aws_response *resp, struct errbuf *aerr)
+{
+	struct aws_signed s;
+	int rc;
+
+	http_response_free(&resp->http);
+	memset(&resp->error, 0, sizeof(resp->error));
+	resp->status = 0;
+	if (aws_sign_request(c, req, &s, aerr) != 0)
+		return -1;
+	rc = http_client_do(c->http, &s.http, &resp->http, aerr);
+	aws_signed_free(&s);
+	if (rc != 0)
+		return -1;
+	resp->status = resp->http.status;
+	if (resp->status >= 200 && resp->status < 300)
+		return 0;
+	aws_error_parse(&resp->http, &resp->error);
+	set_http_error(aerr, resp->status, &resp->error);
+	return 1;
+}
+
+/* Backoff, or the server's Retry-After when that is longer. */
+static long
+retry_delay(struct aws_client *c, int attempt, const struct aws_response *r)
+{
+	int throttled = r->status == 429 || aws_error_is_throttle(r->error.code);
+	long d = aws_backoff_ms(attempt, throttled, client_random(c));
+	const char *h = NULL;
+	long ra = -1;
+
+	if (r->status != 0)
+		h = http_response_header(&r->http, "Retry-After");
+	if (h != NULL)
+		ra = http_retry_after_ms(h, (long)client_now(c));
+	if (ra > AWS_MAX_RETRY_AFTER_MS)
+		ra = AWS_MAX_RETRY_AFTER_MS;
+	return ra > d ? ra : d;
+}
+
+static int
+stopped(const struct aws_client *c)
+{
+	return c->o.stop != NULL && *c->o.stop != 0;
+}
+
+/* The last attempt's message, kind ERR_TEMP, and why we gave up. */
+static int
+give_up(struct errbuf *err, const struct errbuf *last, int attempts,
+    const char *why)
+{
+	errbuf_set(err, ERR_TEMP, "%s (%d attempt%s%s%s)", last->msg, attempts,
+	    attempts == 1 ? "" : "s", why[0] ? ", " : "", why);
+	return -1;
+}
+
+int
+aws_send(struct aws_client *c, const struct aws_request *req,
+    struct aws_response *resp, struct errbuf *err)
+{
+	struct errbuf last;
+	long start = mono_ms(), delay;
+	int attempt, outcome, retry;
+
+	for (attempt = 1;; attempt++) {
+		errbuf_clear(&last);
+		resp->attempts = attempt;
+		outcome = attempt_once(c, req, resp, &last);
+		if (outcome == 0)
+			return 0;
+		retry = outcome < 0 ? aws_should_retry(0, NULL, last.kind) :
+		    aws_should_retry(resp->status, resp->error.code, ERR_NONE);
+		if (!retry) {
+			*err = last;
+			return -1;
+		}
+		if (attempt >= c->max_attempts)
+			return give_up(err, &last, attempt, "");
+		delay = retry_delay(c, attempt, resp);
+		if (c->o.budget_ms > 0 &&
+		    mono_ms() - start + delay > c->o.budget_ms)
+			return give_up(err, &last, attempt,
+			    "time budget spent");
+		if (stopped(c))
+			return give_up(err, &last, attempt, "stopped");
+		client_sleep(c, delay);
+		if (stopped(c))
+			return give_up(err, &last, attempt, "stopped");
+	}
+}
+
+int
+aws_json_call(struct aws_client *c, const char *target, const void *body,
+    size_t len, struct aws_response *resp, struct errbuf *err)
+{
+	struct http_field h[] = {
+		{ "Content-Type", "application/x-amz-json-1.1" },
+		{ "X-Amz-Target", target }
+	};
+	struct aws_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = "/";
+	req.headers = h;
+	req.nheaders = 2;
+	req.body = body;
+	req.body_len = len;
+	return aws_send(c, &req, resp, err);
+}
+
+void
+aws_response_free(struct aws_response *r)
+{
+	if (r == NULL)
+		return;
+	http_response_free(&r->http);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,177 @@
+/*
+ * aws: one signed AWS request with the retries of the SDKs' "standard" mode,
+ * and AWS error parsing (JSON and XML bodies).
+ *
+ * This is the one place that retries a whole request. kin-put keeps several
+ * PutRecords in flight with http_multi and retries failed entries itself;
+ * it signs with aws_sign_request() and decides with the pure pieces below
+ * (aws_error_parse, aws_should_retry, aws_backoff_ms), so both paths follow
+ * the same rules. Never prints; never puts a secret in an error message.
+ */
+#ifndef COINPIPE_AWS_H
+#define COINPIPE_AWS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "awsconf.h"
+#include "creds.h"
+#include "errbuf.h"
+#include "http.h"
+
+/*
+ * Backoff of the "standard" retry mode (AWS SDKs and Tools Reference Guide,
+ * "Retry behavior"; Java SDK v2 StandardRetryStrategy: base 1 s, cap 20 s):
+ * wait random[0, min(cap, base * 2^(attempt-1))]. Throttling uses that 1 s
+ * base; other transient errors the 100 ms base of the JavaScript SDK v3
+ * (DEFAULT_RETRY_DELAY_BASE), since a 500 or a reset connection is usually
+ * over at once while a throttled caller must actually slow down.
+ */
+#define AWS_BACKOFF_BASE_MS 100L
+#define AWS_THROTTLE_BACKOFF_BASE_MS 1000L
+#define AWS_MAX_BACKOFF_MS 20000L
+/* A server's Retry-After is honoured up to this; more would stall a pipe. */
+#define AWS_MAX_RETRY_AFTER_MS 60000L
+#define AWS_MAX_ATTEMPTS_LIMIT 20	/* sanity bound on max_attempts */
+#define AWS_MAX_HEADERS 32		/* caller's headers per request */
+
+struct aws_options {
+	const struct awsconf *conf;	/* region, endpoint, max_attempts,
+					 * ca_bundle; copied */
+	const char *service;		/* signing name: "kinesis", "s3", "sts";
+					 * "s3" selects SIGV4_S3 rules */
+	struct creds_provider *creds;	/* borrowed: must outlive the client */
+	const struct http_options *http; /* copied; NULL: defaults. Its
+					 * ca_bundle, else conf->ca_bundle */
+	long budget_ms;			/* per aws_send: all attempts and waits
+					 * together; 0: no limit */
+	volatile sig_atomic_t *stop;	/* when non-zero (SIGTERM), aws_send
+					 * makes no further attempt */
+	/* For tests; NULL: time(), RAND_bytes(), nanosleep(). */
+	time_t (*now_fn)(void *arg);
+	uint32_t (*random_fn)(void *arg);
+	void (*sleep_fn)(void *arg, long ms);
+	void *hook_arg;
+};
+
+struct aws_request {
+	const char *method;		/* "POST" */
+	const char *path;		/* wire form, percent-encoded, after the
+					 * endpoint's own path; NULL: "/" */
+	const char *query;		/* wire form "a=1&b=2", or NULL */
+	const char *url;		/* absolute URL instead of endpoint +
+					 * path + query (S3 virtual-hosted) */
+	const struct http_field *headers; /* sent and signed (Content-Type,
+					 * X-Amz-Target, ...); no Host */
+	size_t nheaders;
+	const void *body;		/* borrowed */
+	size_t body_len;
+	const char *payload_hash;	/* hex SHA-256 of body, or
+					 * SIGV4_UNSIGNED_PAYLOAD; NULL: hashed */
+};
+
+#define AWS_CODE_MAX 128
+#define AWS_MESSAGE_MAX 384
+#define AWS_REQUEST_ID_MAX 128
+
+/* What an error response said. code is never empty for a status >= 300:
+ * "HTTP 503" when the body named nothing. */
+struct aws_error {
+	char code[AWS_CODE_MAX];
+	char message[AWS_MESSAGE_MAX];	/* one line */
+	char request_id[AWS_REQUEST_ID_MAX];
+};
+
+struct aws_response {
+	long status;			/* last status; 0 when none arrived */
+	struct http_response http;	/* last response: body and headers */
+	struct aws_error error;		/* set when status is not 2xx */
+	int attempts;			/* attempts made, 1 or more */
+};
+
+struct aws_client;
+
+/* Returns NULL with err set (ERR_CONFIG: no region or endpoint). */
+struct aws_client *aws_client_new(const struct aws_options *o,
+    struct errbuf *err);
+void aws_client_free(struct aws_client *c);
+
+/*
+ * Sends req, signing every attempt afresh (new X-Amz-Date, credentials from
+ * creds_provider_get at that time), retrying what aws_should_retry() allows
+ * up to max_attempts, waiting aws_backoff_ms() or Retry-After in between.
+ * Returns 0 on a 2xx response. Otherwise -1 with err set as
+ * "HTTP 400 ResourceNotFoundException: Stream gecko not found" (resp still
+ * holds the last response):
+ *	ERR_CONFIG	401/403 and the auth or missing-resource codes of
+ *			aws_error_kind(), credentials not found
+ *	ERR_TEMP	retries exhausted (" (3 attempts)" is appended),
+ *			budget spent, stopped, other 5xx
+ *	ERR_DATA	any other 4xx: the request itself was refused
+ *	ERR_SYSTEM	memory, oversized response
+ * resp must be zeroed or freed before; aws_response_free() after.
+ */
+int aws_send(struct aws_client *c, const struct aws_request *req,
+    struct aws_response *resp, struct errbuf *err);
+
+/* POST / of the JSON 1.1 protocol with X-Amz-Target: target
+ * ("Kinesis_20131202.PutRecords"). */
+int aws_json_call(struct aws_client *c, const char *target, const void *body,
+    size_t len, struct aws_response *resp, struct errbuf *err);
+
+void aws_response_free(struct aws_response *r);
+
+/*
+ * One signed attempt, for callers that send it themselves (http_multi).
+ * http is ready to send; it points into this struct, which owns every
+ * string (wiped on free). Sign again for every retry.
+ */
+struct aws_signed {
+	struct http_request http;
+	struct http_field fields[AWS_MAX_HEADERS + 8];
+	char *url;
+	char *host;
+	char names[8][32];		/* the signer's header names */
+	char *values[8];		/* and values, owned */
+	size_t nvalues;
+};
+
+int aws_sign_request(struct aws_client *c, const struct aws_request *req,
+    struct aws_signed *out, struct errbuf *err);
+void aws_signed_free(struct aws_signed *s);
+
+/* The client's max_attempts (the config's, or the standard mode's 3). */
+int aws_client_max_attempts(const struct aws_client *c);
+
+/* ---- pure pieces ---- */
+
+/* Reads the error code, message and request id out of a response: JSON
+ * (__type with any "prefix#" dropped, or code; message or Message), XML
+ * (<Error><Code>, also inside <ErrorResponse>), x-amzn-ErrorType. */
+void aws_error_parse(const struct http_response *r, struct aws_error *out);
+
+/* 1 when code is one of the SDKs' throttling error codes. */
+int aws_error_is_throttle(const char *code);
+
+/*
+ * 1 when an attempt that ended so may be retried: transport_kind is the
+ * errbuf kind of a request that got no response (ERR_TEMP is retryable),
+ * ERR_NONE when a response arrived; then status 408, 429, 500, 502, 503,
+ * 504, a throttling code, or a transient code (RequestTimeout, ...).
+ */
+int aws_should_retry(long status, const char *code,
+    enum errbuf_kind transport_kind);
+
+/* How an error response maps onto the exit-code table (not for 2xx). */
+enum errbuf_kind aws_error_kind(long status, const char *code);
+
+/*
+ * Full-jitter backoff before retry number `attempt` (1 after the first
+ * failure): rnd (uniform 32 bits) scaled into [0, min(AWS_MAX_BACKOFF_MS,
+ * base * 2^(attempt-1))], base by is_throttle.
+ */
+long aws_backoff_ms(int attempt, int is_throttle, uint32_t rnd);
+
+#endif

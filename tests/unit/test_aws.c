@@ -1,0 +1,595 @@
+/* test_aws: retry rules, backoff, error parsing, aws_send against a stub. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "awsconf.h"
+#include "creds.h"
+#include "errbuf.h"
+#include "http.h"
+#include "sigv4.h"
+#include "stubsrv.h"
+#include "tap.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* 2015-08-30T12:36:00Z, the SigV4 test suite's date */
+#define T0 1440938160
+
+static void
+test_retry_table(void)
+{
+	static const struct {
+		long status;
+		const char *code;
+		enum errbuf_kind transport;
+		int retry;
+	} t[] = {
+		{ 500, "InternalFailure", ERR_NONE, 1 },
+		{ 502, "HTTP 502", ERR_NONE, 1 },
+		{ 503, "ServiceUnavailable", ERR_NONE, 1 },
+		{ 504, "HTTP 504", ERR_NONE, 1 },
+		{ 408, "HTTP 408", ERR_NONE, 1 },
+		{ 429, "HTTP 429", ERR_NONE, 1 },
+		{ 400, "ThrottlingException", ERR_NONE, 1 },
+		{ 400, "ProvisionedThroughputExceededException", ERR_NONE, 1 },
+		{ 400, "LimitExceededException", ERR_NONE, 1 },
+		{ 400, "KMSThrottlingException", ERR_NONE, 1 },
+		{ 400, "RequestTimeout", ERR_NONE, 1 },
+		{ 400, "RequestTimeoutException", ERR_NONE, 1 },
+		{ 400, "PriorRequestNotComplete", ERR_NONE, 1 },
+		{ 503, "SlowDown", ERR_NONE, 1 },
+		{ 400, "ValidationException", ERR_NONE, 0 },
+		{ 400, "InvalidArgumentException", ERR_NONE, 0 },
+		{ 403, "SignatureDoesNotMatch", ERR_NONE, 0 },
+		{ 400, "ResourceNotFoundException", ERR_NONE, 0 },
+		{ 404, "HTTP 404", ERR_NONE, 0 },
+		{ 501, "NotImplemented", ERR_NONE, 0 },
+		{ 0, NULL, ERR_TEMP, 1 },
+		{ 0, NULL, ERR_CONFIG, 0 },
+		{ 0, NULL, ERR_SYSTEM, 0 },
+		{ 0, NULL, ERR_USAGE, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(t); i++)
+		is_int(aws_should_retry(t[i].status, t[i].code, t[i].transport),
+		    t[i].retry, t[i].code ? t[i].code : "transport error");
+}
+
+static void
+test_throttle_codes(void)
+{
+	static const char *const yes[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException",
+		"TransactionInProgressException", "RequestLimitExceeded",
+		"BandwidthLimitExceeded", "LimitExceededException",
+		"RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+		"EC2ThrottledException",
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < LEN(yes); i++)
+		n += aws_error_is_throttle(yes[i]);
+	is_int(n, LEN(yes), "every standard-mode throttling code");
+	ok(!aws_error_is_throttle("ValidationException"), "not throttling");
+	ok(!aws_error_is_throttle("throttling"), "codes are case-sensitive");
+	ok(!aws_error_is_throttle(NULL), "no code");
+}
+
+static void
+test_error_kinds(void)
+{
+	is_int(aws_error_kind(403, "SignatureDoesNotMatch"), ERR_CONFIG,
+	    "403 SignatureDoesNotMatch: config");
+	is_int(aws_error_kind(400, "UnrecognizedClientException"), ERR_CONFIG,
+	    "UnrecognizedClientException: config");
+	is_int(aws_error_kind(400, "ResourceNotFoundException"), ERR_CONFIG,
+	    "ResourceNotFoundException: config");
+	is_int(aws_error_kind(403, "AccessDenied"), ERR_CONFIG,
+	    "AccessDenied: config");
+	is_int(aws_error_kind(403, "HTTP 403"), ERR_CONFIG, "bare 403: config");
+	is_int(aws_error_kind(301, "PermanentRedirect"), ERR_CONFIG,
+	    "S3 wrong region: config");
+	is_int(aws_error_kind(400, "ValidationException"), ERR_DATA,
+	    "ValidationException: data");
+	is_int(aws_error_kind(503, "HTTP 503"), ERR_TEMP, "503: temporary");
+	is_int(aws_error_kind(400, "ThrottlingException"), ERR_TEMP,
+	    "throttled: temporary");
+}
+
+/* xorshift32: a reproducible stream of draws */
+static uint32_t
+next_rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void
+test_backoff(void)
+{
+	uint32_t seed = 2463534242u;
+	long d, ceiling, lo = 1, hi = -1;
+	int attempt, thr, i, bad = 0, hit_cap = 0;
+
+	for (thr = 0; thr <= 1; thr++) {
+		for (attempt = 1; attempt <= 40; attempt++) {
+			ceiling = (thr ? AWS_THROTTLE_BACKOFF_BASE_MS :
+			    AWS_BACKOFF_BASE_MS) << (attempt < 20 ? attempt - 1 :
+			    19);
+			if (ceiling > AWS_MAX_BACKOFF_MS)
+				ceiling = AWS_MAX_BACKOFF_MS;
+			for (i = 0; i < 2000; i++) {
+				d = aws_backoff_ms(attempt, thr, next_rnd(&seed));
+				bad += d < 0 || d > ceiling;
+				lo = d < lo ? d : lo;
+				hi = d > hi ? d : hi;
+			}
+			bad += aws_backoff_ms(attempt, thr, 0) != 0;
+			bad += aws_backoff_ms(attempt, thr, UINT32_MAX) !=
+			    ceiling;
+			hit_cap += ceiling == AWS_MAX_BACKOFF_MS;
+		}
+	}
+	is_int(bad, 0, "160000 draws within [0, min(20 s, base * 2^n)], "
+	    "both ends reachable");
+	ok(hit_cap > 0 && hi == AWS_MAX_BACKOFF_MS, "the 20 s cap is reached");
+	is_int(lo, 0, "zero is drawn");
+	is_int(aws_backoff_ms(1, 0, UINT32_MAX), 100, "first retry: up to "
+	    "100 ms");
+	is_int(aws_backoff_ms(1, 1, UINT32_MAX), 1000, "first throttled "
+	    "retry: up to 1 s");
+	is_int(aws_backoff_ms(3, 1, UINT32_MAX), 4000, "third: up to 4 s");
+	is_int(aws_backoff_ms(1, 1, UINT32_MAX / 2), 500, "half a draw, "
+	    "half the range");
+}
+
+/* Parses body as the answer with status (and optional header). */
+static void
+parse(long status, const char *body, const char *hname, const char *hval,
+    struct aws_error *e)
+{
+	struct http_response r;
+	char *names[1], *values[1];
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	buf_puts(&r.body, body);
+	if (hname != NULL) {
+		names[0] = (char *)(uintptr_t)hname;
+		values[0] = (char *)(uintptr_t)hval;
+		r.header_names = names;
+		r.header_values = values;
+		r.nheaders = 1;
+	}
+	aws_error_parse(&r, e);
+	buf_free(&r.body);
+}
+
+static void
+test_error_parse(void)
+{
+	struct aws_error e;
+
+	parse(400, "{\"__type\":\"com.amazonaws.kinesis.v20131202#"
+	    "ResourceNotFoundException\",\"message\":\"Stream gecko not "
+	    "found\"}", "x-amzn-RequestId", "rid-1", &e);
+	is_str(e.code, "ResourceNotFoundException", "JSON: prefix# dropped");
+	is_str(e.message, "Stream gecko not found", "JSON: message");
+	is_str(e.request_id, "rid-1", "request id from x-amzn-RequestId");
+
+	parse(400, " {\"code\":\"ValidationException\",\"Message\":\"line1\\n"
+	    "line2\"}", NULL, NULL, &e);
+	is_str(e.code, "ValidationException", "JSON: code key");
+	is_str(e.message, "line1 line2", "JSON: Message, made one line");
+
+	parse(404, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+	    "NoSuchKey</Code><Message>Key &lt;a&amp;b&gt; does not exist"
+	    "</Message><Key>a</Key><RequestId>4442587FB7D0A2F9</RequestId>"
+	    "</Error>", "x-amz-request-id", "hdr-id", &e);
+	is_str(e.code, "NoSuchKey", "XML Error: code");
+	is_str(e.message, "Key <a&b> does not exist",
+	    "XML Error: message, entities decoded");
+	is_str(e.request_id, "hdr-id", "x-amz-request-id header first");
+
+	parse(403, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/"
+	    "2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>"
+	    "InvalidClientTokenId</Code>\n    <Message>The security token "
+	    "included in the request is invalid.</Message>\n  </Error>\n  "
+	    "<RequestId>sts-id</RequestId>\n</ErrorResponse>\n", NULL, NULL, &e);
+	is_str(e.code, "InvalidClientTokenId", "XML ErrorResponse: code");
+	is_str(e.message, "The security token included in the request is "
+	    "invalid.", "XML ErrorResponse: message");
+	is_str(e.request_id, "sts-id", "XML ErrorResponse: RequestId");
+
+	parse(503, "<html><head><title>503 Service Temporarily Unavailable"
+	    "</title></head><body><h1>Error</h1></body></html>", NULL, NULL,
+	    &e);
+	is_str(e.code, "HTTP 503", "HTML 503: code is HTTP 503");
+	is_str(e.message, "", "HTML 503: no message");
+
+	parse(400, "", NULL, NULL, &e);
+	is_str(e.code, "HTTP 400", "empty body: HTTP 400");
+	parse(400, "{\"__type\":", NULL, NULL, &e);
+	is_str(e.code, "HTTP 400", "cut-off JSON: HTTP 400");
+	parse(400, "[1,2]", NULL, NULL, &e);
+	is_str(e.code, "HTTP 400", "JSON that is not an object");
+	parse(400, "{}", "x-amzn-ErrorType",
+	    "ValidationException:http://internal.amazon.com/", &e);
+	is_str(e.code, "ValidationException", "code from x-amzn-ErrorType");
+	parse(200, "{}", NULL, NULL, &e);
+	is_str(e.code, "", "no code for a 200");
+}
+
+/* ---- aws_send against the stub ---- */
+
+struct hooks {
+	time_t now;
+	uint32_t rnd;
+	long sleeps[8];
+	int nsleep;
+};
+
+static time_t
+fake_now(void *arg)
+{
+	struct hooks *h = arg;
+
+	return h->now++;	/* every call a second later */
+}
+
+static uint32_t
+fake_random(void *arg)
+{
+	return ((struct hooks *)arg)->rnd;
+}
+
+/* Records the wait instead of waiting: tests assert on what was asked. */
+static void
+fake_sleep(void *arg, long ms)
+{
+	struct hooks *h = arg;
+
+	if (h->nsleep < (int)LEN(h->sleeps))
+		h->sleeps[h->nsleep] = ms;
+	h->nsleep++;
+}
+
+struct fixture {
+	struct stubsrv srv;
+	struct stubsrv_log log;
+	struct hooks hooks;
+	struct creds_provider *creds;
+	struct aws_client *client;
+	struct aws_response resp;
+	struct errbuf err;
+	volatile sig_atomic_t stop;
+};
+
+static void
+set_env(void)
+{
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY",
+	    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	setenv("AWS_SESSION_TOKEN", "session-token-value", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+}
+
+/* Starts the stub with script and a client for service against it. */
+static int
+fixture_start(struct fixture *f, const struct stubsrv_response *script,
+    size_t n, const char *service, long budget_ms)
+{
+	char endpoint[64], region[] = "us-east-1";
+	struct awsconf conf;
+	struct aws_options o;
+
+	memset(f, 0, sizeof(*f));
+	f->hooks.now = T0;
+	f->hooks.rnd = UINT32_MAX;	/* the longest backoff of each range */
+	if (stubsrv_start(&f->srv, script, n) != 0)
+		return -1;
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
+	    f->srv.port);
+	memset(&conf, 0, sizeof(conf));
+	conf.region = region;
+	conf.endpoint = endpoint;
+	conf.custom_endpoint = 1;
+	memset(&o, 0, sizeof(o));
+	o.conf = &conf;
+	o.service = service;
+	o.budget_ms = budget_ms;
+	o.stop = &f->stop;
+	o.now_fn = fake_now;
+	o.random_fn = fake_random;
+	o.sleep_fn = fake_sleep;
+	o.hook_arg = &f->hooks;
+	f->creds = creds_provider_new(NULL, &f->err);
+	if (f->creds == NULL)
+		return -1;
+	o.creds = f->creds;
+	f->client = aws_client_new(&o, &f->err);
+	return f->client != NULL ? 0 : -1;
+}
+
+static void
+fixture_read(struct fixture *f)
+{
+	stubsrv_read(&f->srv, &f->log);
+}
+
+static void
+fixture_stop(struct fixture *f)
+{
+	stubsrv_log_free(&f->log);
+	stubsrv_stop(&f->srv);
+	aws_response_free(&f->resp);
+	aws_client_free(f->client);
+	creds_provider_free(f->creds);
+}
+
+static int
+json_put(struct fixture *f)
+{
+	return aws_json_call(f->client, "Kinesis_20131202.PutRecords",
+	    "{\"StreamName\":\"gecko\"}", 22, &f->resp, &f->err);
+}
+
+static const char *
+hdr(const struct fixture *f, size_t i, const char *name)
+{
+	return i < f->log.n ? stubsrv_req_header(&f->log.req[i], name) : NULL;
+}
+
+#define SCOPE "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/" \
+	"kinesis/aws4_request"
+
+static void
+test_send_500_then_200(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 500, .body = "{\"__type\":\"InternalFailure\"}" },
+		{ .status = 200, .body = "{\"FailedRecordCount\":0}" },
+	};
+	struct fixture f;
+	char host[32];
+	const char *a0, *a1;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == 0, "500 then 200 succeeds");
+	is_int(f.resp.attempts, 2, "in two attempts");
+	is_int(f.resp.status, 200, "final status");
+	is_str(f.resp.http.body.data, "{\"FailedRecordCount\":0}", "body");
+	is_int(f.hooks.nsleep, 1, "one wait");
+	is_int(f.hooks.sleeps[0], 100, "of the 100 ms backoff range");
+	fixture_read(&f);
+	is_int(f.log.n, 2, "stub saw two requests");
+	is_str(hdr(&f, 0, "X-Amz-Date"), "20150830T123600Z", "first date");
+	is_str(hdr(&f, 1, "X-Amz-Date"), "20150830T123601Z",
+	    "second attempt signed afresh with a new date");
+	a0 = hdr(&f, 0, "Authorization");
+	a1 = hdr(&f, 1, "Authorization");
+	ok(a0 != NULL && strncmp(a0, SCOPE, strlen(SCOPE)) == 0,
+	    "Authorization names key, date, region, service");
+	ok(a0 != NULL && a1 != NULL && strcmp(a0, a1) != 0,
+	    "and a different signature each attempt");
+	is_str(hdr(&f, 0, "X-Amz-Security-Token"), "session-token-value",
+	    "session token sent");
+	is_str(hdr(&f, 0, "X-Amz-Target"), "Kinesis_20131202.PutRecords",
+	    "X-Amz-Target");
+	is_str(hdr(&f, 0, "Content-Type"), "application/x-amz-json-1.1",
+	    "JSON 1.1 Content-Type");
+	snprintf(host, sizeof(host), "127.0.0.1:%d", f.srv.port);
+	is_str(hdr(&f, 0, "Host"), host, "Host with the port");
+	if (f.log.n > 0) {
+		is_str(f.log.req[0].method, "POST", "POST");
+		is_str(f.log.req[0].target, "/", "to /");
+		is_str(f.log.req[0].body, "{\"StreamName\":\"gecko\"}", "body");
+	}
+	fixture_stop(&f);
+}
+
+static void
+test_send_429_retry_after(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 429, .headers = "Retry-After: 3" },
+		{ .status = 200, .body = "{}" },
+	};
+	struct fixture f;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == 0, "429 then 200 succeeds");
+	is_int(f.resp.attempts, 2, "in two attempts");
+	is_int(f.hooks.nsleep, 1, "one wait");
+	is_int(f.hooks.sleeps[0], 3000,
+	    "Retry-After: 3 beats the 1 s throttling backoff");
+	fixture_read(&f);
+	is_int(f.log.n, 2, "stub saw two requests");
+	fixture_stop(&f);
+}
+
+static void
+test_send_throttled_json(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 400, .body = "{\"__type\":\"ThrottlingException\","
+		    "\"message\":\"Rate exceeded\"}" },
+		{ .status = 200, .body = "{}" },
+	};
+	struct fixture f;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == 0, "400 ThrottlingException is retried");
+	is_int(f.resp.attempts, 2, "in two attempts");
+	is_int(f.hooks.sleeps[0], 1000, "with the throttling backoff range");
+	fixture_stop(&f);
+}
+
+static void
+test_send_not_retried(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 400, .body = "{\"__type\":\"ValidationException\","
+		    "\"message\":\"1 validation error detected\"}" },
+		{ .status = 403, .headers = "x-amzn-RequestId: r-403",
+		    .body = "{\"__type\":\"UnrecognizedClientException\","
+		    "\"message\":\"The security token included in the request "
+		    "is invalid.\"}" },
+		{ .status = 200, .body = "{}" },
+	};
+	struct fixture f;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == -1, "400 ValidationException fails");
+	is_int(f.resp.attempts, 1, "without a retry");
+	is_int(f.hooks.nsleep, 0, "and without a wait");
+	is_int(f.err.kind, ERR_DATA, "as ERR_DATA");
+	is_str(f.err.msg, "HTTP 400 ValidationException: 1 validation error "
+	    "detected", "message shape");
+	is_str(f.resp.error.code, "ValidationException", "code kept");
+	aws_response_free(&f.resp);
+	ok(json_put(&f) == -1, "403 UnrecognizedClientException fails");
+	is_int(f.resp.attempts, 1, "without a retry");
+	is_int(f.err.kind, ERR_CONFIG, "as ERR_CONFIG (exit 3)");
+	is_str(f.resp.error.request_id, "r-403", "request id kept");
+	fixture_read(&f);
+	is_int(f.log.n, 2, "stub saw one request each");
+	ok(strstr(f.err.msg, "wJalrXUtnFEMI") == NULL &&
+	    strstr(f.err.msg, "session-token-value") == NULL,
+	    "no secret in the message");
+	fixture_stop(&f);
+}
+
+static void
+test_send_exhausted(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 503, .body = "<Error><Code>SlowDown</Code><Message>"
+		    "Please reduce your request rate.</Message></Error>" },
+		{ .status = 503, .body = "<Error><Code>SlowDown</Code><Message>"
+		    "Please reduce your request rate.</Message></Error>" },
+		{ .status = 500, .body = "<Error><Code>InternalError</Code>"
+		    "<Message>We encountered an internal error.</Message>"
+		    "</Error>" },
+		{ .status = 200 },
+	};
+	struct fixture f;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "s3", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	{
+		struct aws_request req = { .method = "GET", .path = "/bucket",
+		    .query = "list-type=2" };
+		ok(aws_send(f.client, &req, &f.resp, &f.err) == -1,
+		    "three failures exhaust the default 3 attempts");
+	}
+	is_int(f.resp.attempts, 3, "three attempts");
+	is_int(f.err.kind, ERR_TEMP, "as ERR_TEMP (exit 4)");
+	is_str(f.err.msg, "HTTP 500 InternalError: We encountered an internal "
+	    "error. (3 attempts)", "with the last error");
+	is_int(f.hooks.nsleep, 2, "two waits");
+	is_int(f.hooks.sleeps[0], 1000, "throttled: up to 1 s");
+	is_int(f.hooks.sleeps[1], 2000, "throttled again: up to 2 s");
+	fixture_read(&f);
+	is_int(f.log.n, 3, "stub saw three requests");
+	is_str(f.log.n > 0 ? f.log.req[0].target : NULL,
+	    "/bucket?list-type=2", "path and query");
+	ok(hdr(&f, 0, "X-Amz-Content-SHA256") != NULL,
+	    "S3 rules: X-Amz-Content-SHA256 sent");
+	fixture_stop(&f);
+}
+
+static void
+test_send_transport(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .flags = STUBSRV_DROP },
+		{ .status = 200, .body = "{}" },
+		{ .status = 500 },
+		{ .status = 500 },
+	};
+	struct fixture f;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == 0, "dropped connection, then 200");
+	is_int(f.resp.attempts, 2, "in two attempts");
+	aws_response_free(&f.resp);
+	f.stop = 1;
+	ok(json_put(&f) == -1, "stop flag: no retry");
+	is_int(f.resp.attempts, 1, "one attempt");
+	ok(strstr(f.err.msg, "stopped") != NULL, "says stopped: %s",
+	    f.err.msg);
+	aws_response_free(&f.resp);
+	f.stop = 0;
+	stubsrv_stop(&f.srv);
+	ok(json_put(&f) == -1, "nothing listening");
+	is_int(f.resp.attempts, 3, "three attempts");
+	is_int(f.err.kind, ERR_TEMP, "as ERR_TEMP");
+	ok(strstr(f.err.msg, "(3 attempts)") != NULL, "says so: %s",
+	    f.err.msg);
+	fixture_stop(&f);
+}
+
+static void
+test_send_budget(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 500 },
+		{ .status = 200 },
+	};
+	struct fixture f;
+
+	/* the wait (100 ms) alone exceeds the 1 ms budget */
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 1) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == -1, "budget too small for a retry");
+	is_int(f.resp.attempts, 1, "one attempt");
+	is_int(f.err.kind, ERR_TEMP, "as ERR_TEMP");
+	is_str(f.err.msg, "HTTP 500 (1 attempt, time budget spent)",
+	    "says why");
+	fixture_stop(&f);
+}
+
+int
+main(void)
+{
+	set_env();
+	test_retry_table();
+	test_throttle_codes();
+	test_error_kinds();
+	test_backoff();
+	test_error_parse();
+	test_send_500_then_200();
+	test_send_429_retry_after();
+	test_send_throttled_json();
+	test_send_not_retried();
+	test_send_exhausted();
+	test_send_transport();
+	test_send_budget();
+	return tap_done();
+}
