@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "aws.h"
 #include "kinesis.h"
 
 int
@@ -418,4 +419,160 @@ kinesis_hash_cmp(const char *a, const char *b)
 	if (la != lb)
 		return la < lb ? -1 : 1;
 	return strcmp(a, b);
+}
+
+/* ---- calls ---- */
+
+/* Sends a jansson-built body (the control-plane calls are small). */
+static int
+call(struct aws_client *c, const char *op, json_t *body,
+    struct aws_response *resp, struct errbuf *err)
+{
+	char target[64];
+	char *text;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL) {
+		json_decref(body);
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	}
+	snprintf(target, sizeof(target), KINESIS_TARGET_PREFIX "%s", op);
+	rc = aws_json_call(c, target, text, strlen(text), resp, err);
+	if (rc == -1)
+		errbuf_prefix(err, "%s", op);
+	free(text);
+	json_decref(body);
+	return rc;
+}
+
+/* {"StreamName":...} or {"StreamARN":...} */
+static json_t *
+stream_body(const char *stream)
+{
+	return json_pack("{s:s}", strncmp(stream, "arn:", 4) == 0 ?
+	    "StreamARN" : "StreamName", stream);
+}
+
+int
+kinesis_list_shards(struct aws_client *c, const char *stream,
+    struct kinesis_shard_list *out, struct errbuf *err)
+{
+	struct aws_response resp;
+	char *token = NULL;
+	json_t *body;
+	int rc;
+
+	do {
+		/* a NextToken request must not name the stream again */
+		body = token ? json_pack("{s:s}", "NextToken", token) :
+		    stream_body(stream);
+		free(token);
+		token = NULL;
+		rc = call(c, "ListShards", body, &resp, err);
+		if (rc == 0)
+			rc = kinesis_list_shards_parse(resp.http.body.data,
+			    resp.http.body.len, out, &token, err);
+		aws_response_free(&resp);
+	} while (rc == 0 && token != NULL);
+	free(token);
+	return rc;
+}
+
+int
+kinesis_describe(struct aws_client *c, const char *stream, char status[32],
+    long *open_shards, struct errbuf *err)
+{
+	struct aws_response resp;
+	json_t *root, *d;
+	int rc;
+
+	if (call(c, "DescribeStreamSummary", stream_body(stream), &resp,
+	    err) == -1) {
+		if (strcmp(resp.error.code, "ResourceNotFoundException") == 0)
+			err->kind = ERR_CONFIG;
+		aws_response_free(&resp);
+		return -1;
+	}
+	root = json_loadb(resp.http.body.data, resp.http.body.len, 0, NULL);
+	d = json_object_get(root, "StreamDescriptionSummary");
+	copy_str(status, 32, json_object_get(d, "StreamStatus"));
+	*open_shards = (long)json_integer_value(json_object_get(d,
+	    "OpenShardCount"));
+	rc = status[0] ? 0 : errbuf_set(err, ERR_TEMP,
+	    "DescribeStreamSummary: no StreamStatus in response");
+	json_decref(root);
+	aws_response_free(&resp);
+	return rc;
+}
+
+static json_t *
+iterator_body(const char *stream, const char *shard, enum kinesis_start start,
+    const char *seq, double at)
+{
+	static const char *const types[] = { "TRIM_HORIZON", "LATEST",
+	    "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER" };
+	json_t *b = stream_body(stream);
+
+	if (b == NULL)
+		return NULL;
+	json_object_set_new(b, "ShardId", json_string(shard));
+	json_object_set_new(b, "ShardIteratorType", json_string(types[start]));
+	if (start == KINESIS_AT_TIMESTAMP)
+		json_object_set_new(b, "Timestamp", json_real(at));
+	if (start == KINESIS_AT_SEQUENCE || start == KINESIS_AFTER_SEQUENCE)
+		json_object_set_new(b, "StartingSequenceNumber",
+		    json_string(seq));
+	return b;
+}
+
+int
+kinesis_get_iterator(struct aws_client *c, const char *stream,
+    const char *shard, enum kinesis_start start, const char *seq, double at,
+    char **iterator, struct errbuf *err)
+{
+	struct aws_response resp;
+	json_t *root;
+	const char *it;
+	int rc = -1;
+
+	*iterator = NULL;
+	if (call(c, "GetShardIterator", iterator_body(stream, shard, start,
+	    seq, at), &resp, err) == -1)
+		goto out;
+	root = json_loadb(resp.http.body.data, resp.http.body.len, 0, NULL);
+	it = json_string_value(json_object_get(root, "ShardIterator"));
+	if (it == NULL)
+		errbuf_set(err, ERR_TEMP, "GetShardIterator %s: no "
+		    "ShardIterator in response", shard);
+	else if ((*iterator = strdup(it)) == NULL)
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+	else
+		rc = 0;
+	json_decref(root);
+out:
+	aws_response_free(&resp);
+	return rc;
+}
+
+int
+kinesis_get_records(struct aws_client *c, const char *iterator, long limit,
+    struct kinesis_get_result *out, char *resp_code, size_t code_len,
+    struct errbuf *err)
+{
+	struct aws_response resp;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (resp_code != NULL && code_len > 0)
+		resp_code[0] = '\0';
+	rc = call(c, "GetRecords", json_pack("{s:s, s:I}", "ShardIterator",
+	    iterator, "Limit", (json_int_t)limit), &resp, err);
+	if (rc == -1 && resp_code != NULL)
+		snprintf(resp_code, code_len, "%s", resp.error.code);
+	if (rc == 0)
+		rc = kinesis_get_parse(resp.http.body.data, resp.http.body.len,
+		    out, err);
+	aws_response_free(&resp);
+	return rc;
 }

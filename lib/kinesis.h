@@ -103,6 +103,39 @@ void kinesis_key_hash(const char *key, size_t len, char out[40]);
 /* Compares decimal hash keys like strcmp. */
 int kinesis_hash_cmp(const char *a, const char *b);
 
+/* ---- calls (through lib/aws, with its retries) ---- */
+
+struct aws_client;
+
+/* Every shard of the stream (ListShards, all pages). */
+int kinesis_list_shards(struct aws_client *c, const char *stream,
+    struct kinesis_shard_list *out, struct errbuf *err);
+
+/* StreamStatus ("ACTIVE", "UPDATING", ...) and OpenShardCount
+ * (DescribeStreamSummary). A missing stream is an ERR_CONFIG error. */
+int kinesis_describe(struct aws_client *c, const char *stream,
+    char status[32], long *open_shards, struct errbuf *err);
+
+/* Where GetShardIterator starts reading. */
+enum kinesis_start {
+	KINESIS_TRIM_HORIZON,
+	KINESIS_LATEST,
+	KINESIS_AT_TIMESTAMP,		/* at: seconds since the epoch */
+	KINESIS_AT_SEQUENCE,		/* seq */
+	KINESIS_AFTER_SEQUENCE		/* seq */
+};
+
+/* *iterator is malloc'd. */
+int kinesis_get_iterator(struct aws_client *c, const char *stream,
+    const char *shard, enum kinesis_start start, const char *seq,
+    double at, char **iterator, struct errbuf *err);
+
+/* GetRecords with up to limit records (1..10000). resp_code (may be NULL)
+ * receives the AWS error code on failure, e.g. ExpiredIteratorException. */
+int kinesis_get_records(struct aws_client *c, const char *iterator,
+    long limit, struct kinesis_get_result *out, char *resp_code,
+    size_t code_len, struct errbuf *err);
+
 /* Appends s as a JSON string literal (quotes, escapes) to b. */
 int kinesis_json_string(struct buf *b, const char *s, size_t n);
 
