@@ -93,7 +93,7 @@ service_names(const char *service, char env_id[SERVICE_MAX],
 {
 	size_t i;
 
-	for (i = 0; service[i] != '\0' && i < SERVICE_MAX - 1; i++) {
+	for (i = 0; i < SERVICE_MAX - 1 && service[i] != '\0'; i++) {
 		char c = service[i] == ' ' || service[i] == '-' ? '_' :
 		    service[i];
 		env_id[i] = (char)toupper((unsigned char)c);
@@ -117,7 +117,7 @@ static int
 resolve_region(const struct awsconf_options *o, const struct awsfiles *a,
     struct awsconf *out, struct errbuf *err)
 {
-	const char *r = o->region, *from = "--region";
+	const char *r = o->region, *from = "--region", *c;
 
 	if (r == NULL || *r == '\0') {
 		if ((r = env("AWS_REGION")) != NULL)
@@ -130,7 +130,7 @@ resolve_region(const struct awsconf_options *o, const struct awsfiles *a,
 			    "--region, AWS_REGION or region in the profile)");
 	}
 	/* the region becomes part of a host name and of the signature */
-	for (const char *c = r; *c != '\0'; c++)
+	for (c = r; *c != '\0'; c++)
 		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
 			return errbuf_set(err, ERR_CONFIG, "%s: invalid region "
 			    "\"%.64s\"", from, r);

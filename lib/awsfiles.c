@@ -153,12 +153,18 @@ split_kv(struct parser *p, char *s, char **key, char **value)
 {
 	char *eq, *c;
 
-	if ((eq = strchr(s, '=')) == NULL)
-		return perr(p, "expected 'name = value'");
+	/* explicit -1 returns: the analyzer cannot see into errbuf_set */
+	*key = *value = NULL;
+	if ((eq = strchr(s, '=')) == NULL) {
+		perr(p, "expected 'name = value'");
+		return -1;
+	}
 	*eq = '\0';
 	*key = trim(s);
-	if (**key == '\0')
-		return perr(p, "empty name before '='");
+	if (**key == '\0') {
+		perr(p, "empty name before '='");
+		return -1;
+	}
 	for (c = *key; *c != '\0'; c++)
 		*c = (char)tolower((unsigned char)*c);
 	cut_comment(eq + 1);
@@ -223,7 +229,7 @@ parse_line(struct parser *p, char *s)
 
 	if (n > 0 && s[n - 1] == '\r')
 		s[--n] = '\0';
-	while (is_blank((unsigned char)s[indent]))
+	while (indent < n && is_blank((unsigned char)s[indent]))
 		indent++;
 	s += indent;
 	if (*s == '\0' || *s == '#' || *s == ';')
@@ -247,11 +253,12 @@ awsfiles_parse(struct awsfiles_ini *f, const char *name, const char *text,
 	p.f = f;
 	p.name = name;
 	p.err = err;
-	if ((copy = malloc(len + 1)) == NULL) {
+	if ((copy = calloc(1, len + 1)) == NULL) {
 		errbuf_set(err, ERR_SYSTEM, "out of memory");
 		goto out;
 	}
-	memcpy(copy, text, len);
+	if (len > 0)
+		memcpy(copy, text, len);
 	copy[len] = '\0';
 	line = copy;
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -281,6 +288,8 @@ read_all(int fd, const char *path, char **out, size_t *outlen,
 	size_t len = 0;
 	ssize_t r = 0;
 
+	*out = NULL;
+	*outlen = 0;
 	if (fstat(fd, &st) == -1)
 		return errbuf_set(err, ERR_SYSTEM, "%s: %s", path,
 		    strerror(errno));
@@ -290,7 +299,8 @@ read_all(int fd, const char *path, char **out, size_t *outlen,
 	if (st.st_size > AWSFILES_MAX_SIZE)
 		return errbuf_set(err, ERR_CONFIG, "%s: larger than %ld bytes",
 		    path, AWSFILES_MAX_SIZE);
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL)
+	/* calloc: a file that shrinks under us leaves no garbage behind */
+	if ((data = calloc(1, (size_t)st.st_size + 1)) == NULL)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	while (len < (size_t)st.st_size) {
 		r = read(fd, data + len, (size_t)st.st_size - len);

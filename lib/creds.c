@@ -41,8 +41,8 @@
 #include "buf.h"
 #include "creds.h"
 
-#define PROCESS_MAX_OUTPUT (64 * 1024)	/* four strings of JSON, with room */
-#define HTTP_MAX_BODY (64 * 1024)	/* container and IMDS answers */
+#define PROCESS_MAX_OUTPUT ((size_t)64 * 1024)	/* four strings of JSON, with room */
+#define HTTP_MAX_BODY ((size_t)64 * 1024)	/* container and IMDS answers */
 #define TOKEN_FILE_MAX 16384		/* an EKS token is about 1 KiB */
 #define CONTAINER_HOST "http://169.254.170.2"	/* ECS task role endpoint */
 #define CONTAINER_TIMEOUT_MS 2000L	/* botocore: 2 s */
@@ -304,7 +304,7 @@ read_process(FILE *fp, struct buf *b, struct errbuf *err)
 	}
 	OPENSSL_cleanse(chunk, sizeof(chunk));
 	if (over)
-		return errbuf_set(err, ERR_CONFIG, "output larger than %d "
+		return errbuf_set(err, ERR_CONFIG, "output larger than %zu "
 		    "bytes", PROCESS_MAX_OUTPUT);
 	return 0;
 }
@@ -420,11 +420,11 @@ from_profile(struct chain_ctx *c, struct errbuf *err)
 	}
 	if (profile_unsupported(&a, err) == -1)
 		goto out;
+	cmd = awsfiles_profile_get(&a, "credential_process", NULL, NULL);
 	if (in_creds_file(&a, "aws_access_key_id") ||
 	    in_creds_file(&a, "aws_secret_access_key"))
-		rc = profile_static(c, &a, err);
-	else if ((cmd = awsfiles_profile_get(&a, "credential_process", NULL,
-	    NULL)) != NULL)
+		cmd = NULL;	/* botocore: shared-credentials-file first */
+	if (cmd != NULL)
 		rc = profile_process(c, &a, cmd, err);
 	else if (awsfiles_profile_get(&a, "aws_access_key_id", NULL, NULL) ||
 	    awsfiles_profile_get(&a, "aws_secret_access_key", NULL, NULL))
@@ -570,26 +570,32 @@ container_url(char **url, struct errbuf *err)
 {
 	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *bad = NULL;
 	size_t n;
 
-	if (rel != NULL) {
-		if (*rel != '/')
-			return errbuf_set(err, ERR_CONFIG,
-			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start "
-			    "with '/'");
+	*url = NULL;
+	if (rel != NULL && *rel != '/')
+		bad = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with "
+		    "'/'";
+	else if (rel != NULL) {
 		n = sizeof(CONTAINER_HOST) + strlen(rel);
-		if ((*url = malloc(n)) == NULL)
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
-		snprintf(*url, n, "%s%s", CONTAINER_HOST, rel);
-		return 0;
+		if ((*url = malloc(n)) != NULL)
+			snprintf(*url, n, "%s%s", CONTAINER_HOST, rel);
+	} else if (full == NULL || !creds_container_url_allowed(full))
+		bad = "AWS_CONTAINER_CREDENTIALS_FULL_URI: http is allowed "
+		    "only to loopback, 169.254.170.2, 169.254.170.23 or "
+		    "fd00:ec2::23; use https for other hosts";
+	else
+		*url = strdup(full);
+	/* explicit -1 returns: the analyzer cannot see into errbuf_set */
+	if (bad != NULL) {
+		errbuf_set(err, ERR_CONFIG, "%s", bad);
+		return -1;
 	}
-	if (!creds_container_url_allowed(full))
-		return errbuf_set(err, ERR_CONFIG,
-		    "AWS_CONTAINER_CREDENTIALS_FULL_URI: http is allowed only "
-		    "to loopback, 169.254.170.2, 169.254.170.23 or "
-		    "fd00:ec2::23; use https for other hosts");
-	if ((*url = strdup(full)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (*url == NULL) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -701,6 +707,15 @@ role_name_ok(const char *s)
 	return 1;
 }
 
+static void
+imds_why(char *why, size_t n, long status, const char *step)
+{
+	if (status == 0)
+		snprintf(why, n, "no answer");
+	else
+		snprintf(why, n, "HTTP %ld %s", status, step);
+}
+
 /*
  * The three IMDSv2 steps. A failure is noted in c->tried and the chain goes
  * on (returns 0): off EC2, or without a role, IMDS is simply not a source.
@@ -725,10 +740,12 @@ imds_steps(struct chain_ctx *c, struct imds *m, struct http_response *r,
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	buf_wipe(&r->body);
 	st = imds_call(m, "GET", IMDS_ROLES_PATH, r, err);
-	if (st != 200 || r->body.len == 0) {
-		snprintf(why, sizeof(why), st == 404 || st == 200 ?
-		    "no IAM role attached" : st ? "HTTP %ld listing roles" :
-		    "no answer", st);
+	if (st == 404 || (st == 200 && r->body.len == 0)) {
+		snprintf(why, sizeof(why), "no IAM role attached");
+		goto note;
+	}
+	if (st != 200) {
+		imds_why(why, sizeof(why), st, "listing roles");
 		goto note;
 	}
 	r->body.data[strcspn(r->body.data, "\r\n")] = '\0';
@@ -739,8 +756,7 @@ imds_steps(struct chain_ctx *c, struct imds *m, struct http_response *r,
 	snprintf(path, sizeof(path), "%s%s", IMDS_ROLES_PATH, r->body.data);
 	st = imds_call(m, "GET", path, r, err);
 	if (st != 200) {
-		snprintf(why, sizeof(why), st ? "HTTP %ld for the role" :
-		    "no answer", st);
+		imds_why(why, sizeof(why), st, "for the role");
 		goto note;
 	}
 	return 1;
@@ -957,7 +973,7 @@ static int
 due(const struct creds_set *s, time_t now)
 {
 	return s->expiration != 0 &&
-	    now >= s->expiration - CREDS_REFRESH_AHEAD_S;
+	    now >= s->expiration - (time_t)CREDS_REFRESH_AHEAD_S;
 }
 
 int
