@@ -575,6 +575,53 @@ test_send_budget(void)
 	fixture_stop(&f);
 }
 
+/* kin-put's path: signed requests sent in parallel through http_multi. */
+static void
+test_signed_multi(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 200, .flags = STUBSRV_ECHO },
+		{ .status = 200, .flags = STUBSRV_ECHO },
+	};
+	struct http_field h[] = { { "X-Amz-Target", "Kinesis_20131202.Put" } };
+	struct aws_request req = { .method = "POST", .headers = h,
+	    .nheaders = 1, .body = "{}", .body_len = 2 };
+	struct aws_signed sig[2];
+	struct http_multi_done done[2];
+	struct http_multi *m;
+	struct fixture f;
+	int n = 0, k, good = 0;
+
+	if (!ok(fixture_start(&f, script, LEN(script), "kinesis", 0) == 0,
+	    "fixture: %s", f.err.msg))
+		return;
+	m = http_multi_new(NULL, 2, &f.err);
+	req.path = "/a";
+	ok(aws_sign_request(f.client, &req, &sig[0], &f.err) == 0, "sign a");
+	req.path = "/b";
+	ok(aws_sign_request(f.client, &req, &sig[1], &f.err) == 0, "sign b");
+	http_multi_add(m, &sig[0].http, &sig[0], &f.err);
+	http_multi_add(m, &sig[1].http, &sig[1], &f.err);
+	while (n < 2 && (k = http_multi_wait(m, -1, 5000, done + n, 2 - n,
+	    NULL, &f.err)) > 0)
+		n += k;
+	is_int(n, 2, "both completed");
+	for (k = 0; k < n; k++) {
+		struct aws_signed *s = done[k].tag;
+		good += done[k].resp.status == 200 && strcmp(
+		    done[k].resp.body.data, s == &sig[0] ? "/a" : "/b") == 0;
+		http_response_free(&done[k].resp);
+	}
+	is_int(good, 2, "each with its own answer");
+	fixture_read(&f);
+	ok(f.log.n == 2 && hdr(&f, 0, "Authorization") != NULL &&
+	    hdr(&f, 1, "X-Amz-Date") != NULL, "both signed");
+	aws_signed_free(&sig[0]);
+	aws_signed_free(&sig[1]);
+	http_multi_free(m);
+	fixture_stop(&f);
+}
+
 int
 main(void)
 {
@@ -591,5 +638,6 @@ main(void)
 	test_send_exhausted();
 	test_send_transport();
 	test_send_budget();
+	test_signed_multi();
 	return tap_done();
 }
