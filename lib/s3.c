@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "aws.h"
 #include "s3.h"
 #include "sigv4.h"
 
@@ -269,4 +270,278 @@ s3_uploads_free(struct s3_upload *u, size_t n)
 		free(u[i].upload_id);
 	}
 	free(u);
+}
+
+/* ---- calls ---- */
+
+#define MAX_OBJECT_HEADERS 8
+
+/* The headers of opts, appended to f[*n]. */
+static void
+object_headers(const struct s3_object_opts *o, struct http_field *f,
+    size_t *n)
+{
+	if (o == NULL)
+		return;
+	if (o->content_type != NULL)
+		f[(*n)++] = (struct http_field){ "Content-Type", o->content_type };
+	if (o->content_encoding != NULL)
+		f[(*n)++] = (struct http_field){ "Content-Encoding",
+		    o->content_encoding };
+	if (o->sse != NULL)
+		f[(*n)++] = (struct http_field){ "x-amz-server-side-encryption",
+		    o->sse };
+	if (o->sse_kms_key_id != NULL)
+		f[(*n)++] = (struct http_field){
+		    "x-amz-server-side-encryption-aws-kms-key-id",
+		    o->sse_kms_key_id };
+	if (o->storage_class != NULL)
+		f[(*n)++] = (struct http_field){ "x-amz-storage-class",
+		    o->storage_class };
+}
+
+/* One S3 call: method, key (NULL: bucket), wire query, headers, body. */
+static int
+s3_call(struct aws_client *c, const struct s3_bucket *b, const char *method,
+    const char *key, const char *query, const struct http_field *f,
+    size_t nf, const void *body, size_t len, struct aws_response *resp,
+    struct errbuf *err)
+{
+	struct aws_request req;
+	struct buf url = BUF_INIT;
+	char *base = NULL, *host = NULL;
+	int rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	if (s3_object_url(b->endpoint, b->name, key, b->path_style, &base,
+	    &host, err) == -1)
+		goto out;
+	if (buf_puts(&url, base) == -1 || (query != NULL &&
+	    buf_printf(&url, "?%s", query) == -1)) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url.data;
+	req.headers = f;
+	req.nheaders = nf;
+	req.body = body;
+	req.body_len = len;
+	rc = aws_send(c, &req, resp, err);
+out:
+	buf_free(&url);
+	free(base);
+	free(host);
+	return rc;
+}
+
+static void
+copy_etag(const struct aws_response *r, char etag[S3_ETAG_MAX])
+{
+	const char *e = http_response_header(&r->http, "ETag");
+
+	snprintf(etag, S3_ETAG_MAX, "%s", e ? e : "");
+}
+
+int
+s3_put_object(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const void *body, size_t len,
+    const struct s3_object_opts *o, char etag[S3_ETAG_MAX],
+    struct errbuf *err)
+{
+	struct http_field f[MAX_OBJECT_HEADERS];
+	struct aws_response resp;
+	char md5[25];
+	size_t n = 0;
+	int rc;
+
+	s3_content_md5(body, len, md5);
+	f[n++] = (struct http_field){ "Content-MD5", md5 };
+	object_headers(o, f, &n);
+	rc = s3_call(c, b, "PUT", key, NULL, f, n, body, len, &resp, err);
+	if (rc == 0)
+		copy_etag(&resp, etag);
+	else
+		errbuf_prefix(err, "PutObject s3://%s/%s", b->name, key);
+	aws_response_free(&resp);
+	return rc;
+}
+
+int
+s3_multipart_create(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const struct s3_object_opts *o, char **upload_id,
+    struct errbuf *err)
+{
+	struct http_field f[MAX_OBJECT_HEADERS];
+	struct aws_response resp;
+	size_t n = 0;
+	int rc;
+
+	*upload_id = NULL;
+	object_headers(o, f, &n);
+	rc = s3_call(c, b, "POST", key, "uploads", f, n, "", 0, &resp, err);
+	if (rc == 0 && (*upload_id = s3_xml_text(resp.http.body.data,
+	    resp.http.body.len, "UploadId")) == NULL)
+		rc = errbuf_set(err, ERR_TEMP, "no UploadId in the answer");
+	if (rc == -1)
+		errbuf_prefix(err, "CreateMultipartUpload s3://%s/%s",
+		    b->name, key);
+	aws_response_free(&resp);
+	return rc;
+}
+
+/* "partNumber=N&uploadId=ID" with the id encoded for a query. */
+static char *
+part_query(int part, const char *upload_id)
+{
+	char *enc = sigv4_uri_encode(upload_id, strlen(upload_id), 0);
+	struct buf q = BUF_INIT;
+
+	if (enc == NULL)
+		return NULL;
+	if (part > 0)
+		buf_printf(&q, "partNumber=%d&", part);
+	buf_printf(&q, "uploadId=%s", enc);
+	free(enc);
+	return buf_steal(&q);
+}
+
+int
+s3_multipart_part(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, int part, const void *body,
+    size_t len, char etag[S3_ETAG_MAX], struct errbuf *err)
+{
+	struct http_field f[1];
+	struct aws_response resp;
+	char md5[25], *q = part_query(part, upload_id);
+	int rc;
+
+	if (q == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	s3_content_md5(body, len, md5);
+	f[0] = (struct http_field){ "Content-MD5", md5 };
+	rc = s3_call(c, b, "PUT", key, q, f, 1, body, len, &resp, err);
+	if (rc == 0)
+		copy_etag(&resp, etag);
+	if (rc == 0 && etag[0] == '\0')
+		rc = errbuf_set(err, ERR_TEMP, "no ETag in the answer");
+	if (rc == -1)
+		errbuf_prefix(err, "UploadPart %d s3://%s/%s", part, b->name,
+		    key);
+	aws_response_free(&resp);
+	free(q);
+	return rc;
+}
+
+/* A 200 answer to CompleteMultipartUpload may still carry an <Error>. */
+static int
+complete_once(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *q, const struct buf *body,
+    char etag[S3_ETAG_MAX], struct errbuf *err)
+{
+	struct http_field f[2];
+	struct aws_response resp;
+	char md5[25], *code = NULL, *msg = NULL;
+	int rc;
+
+	s3_content_md5(body->data, body->len, md5);
+	f[0] = (struct http_field){ "Content-MD5", md5 };
+	f[1] = (struct http_field){ "Content-Type", "application/xml" };
+	rc = s3_call(c, b, "POST", key, q, f, 2, body->data, body->len, &resp,
+	    err);
+	if (rc == 0 && (code = s3_xml_text(resp.http.body.data,
+	    resp.http.body.len, "Code")) != NULL) {
+		msg = s3_xml_text(resp.http.body.data, resp.http.body.len,
+		    "Message");
+		rc = errbuf_set(err, ERR_TEMP, "HTTP 200 %s: %s", code,
+		    msg ? msg : "");
+	} else if (rc == 0) {
+		char *e = s3_xml_text(resp.http.body.data, resp.http.body.len,
+		    "ETag");
+		snprintf(etag, S3_ETAG_MAX, "%s", e ? e : "");
+		free(e);
+	}
+	free(code);
+	free(msg);
+	aws_response_free(&resp);
+	return rc;
+}
+
+int
+s3_multipart_complete(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, char *const *etags, size_t n,
+    char etag[S3_ETAG_MAX], struct errbuf *err)
+{
+	struct buf body = BUF_INIT;
+	char *q = part_query(0, upload_id);
+	int attempt, rc = -1;
+
+	if (q == NULL || s3_complete_body(&body, etags, n) == -1) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		goto out;
+	}
+	/* only the 200-with-<Error> case loops here; aws_send retries the
+	 * rest itself */
+	for (attempt = 1; attempt <= aws_client_max_attempts(c); attempt++) {
+		rc = complete_once(c, b, key, q, &body, etag, err);
+		if (rc == 0 || strncmp(err->msg, "HTTP 200 ", 9) != 0)
+			break;
+	}
+	if (rc == -1)
+		errbuf_prefix(err, "CompleteMultipartUpload s3://%s/%s",
+		    b->name, key);
+out:
+	buf_free(&body);
+	free(q);
+	return rc;
+}
+
+int
+s3_multipart_abort(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, struct errbuf *err)
+{
+	struct aws_response resp;
+	char *q = part_query(0, upload_id);
+	int rc;
+
+	if (q == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	rc = s3_call(c, b, "DELETE", key, q, NULL, 0, NULL, 0, &resp, err);
+	if (rc == -1)
+		errbuf_prefix(err, "AbortMultipartUpload s3://%s/%s", b->name,
+		    key);
+	aws_response_free(&resp);
+	free(q);
+	return rc;
+}
+
+int
+s3_multipart_list(struct aws_client *c, const struct s3_bucket *b,
+    const char *prefix, struct s3_upload **out, size_t *n,
+    struct errbuf *err)
+{
+	struct aws_response resp;
+	struct buf q = BUF_INIT;
+	char *enc = sigv4_uri_encode(prefix, strlen(prefix), 0);
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	memset(&resp, 0, sizeof(resp));
+	if (enc == NULL || buf_printf(&q, "prefix=%s&uploads=", enc) == -1) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		goto out;
+	}
+	rc = s3_call(c, b, "GET", NULL, q.data, NULL, 0, NULL, 0, &resp, err);
+	if (rc == 0)
+		rc = s3_list_uploads_parse(resp.http.body.data,
+		    resp.http.body.len, out, n, err);
+	if (rc == -1)
+		errbuf_prefix(err, "ListMultipartUploads s3://%s", b->name);
+out:
+	aws_response_free(&resp);
+	buf_free(&q);
+	free(enc);
+	return rc;
 }

@@ -59,4 +59,51 @@ int s3_list_uploads_parse(const char *xml, size_t len,
     struct s3_upload **out, size_t *n, struct errbuf *err);
 void s3_uploads_free(struct s3_upload *u, size_t n);
 
+/* ---- calls (through lib/aws, with its retries) ---- */
+
+struct aws_client;
+
+struct s3_bucket {
+	const char *endpoint;	/* from awsconf */
+	const char *name;
+	int path_style;
+};
+
+/* Headers every object gets; NULL members are not sent. */
+struct s3_object_opts {
+	const char *content_type;
+	const char *content_encoding;	/* "gzip" */
+	const char *sse;		/* "AES256" or "aws:kms" */
+	const char *sse_kms_key_id;
+	const char *storage_class;
+};
+
+#define S3_ETAG_MAX 130
+
+/* PutObject with Content-MD5; etag receives the ETag header. */
+int s3_put_object(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const void *body, size_t len,
+    const struct s3_object_opts *o, char etag[S3_ETAG_MAX],
+    struct errbuf *err);
+
+/* CreateMultipartUpload; *upload_id is malloc'd. */
+int s3_multipart_create(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const struct s3_object_opts *o, char **upload_id,
+    struct errbuf *err);
+/* UploadPart number part (1..10000) with Content-MD5. */
+int s3_multipart_part(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, int part, const void *body,
+    size_t len, char etag[S3_ETAG_MAX], struct errbuf *err);
+/* CompleteMultipartUpload; S3 may answer 200 with an <Error> body, which
+ * counts as a failure. */
+int s3_multipart_complete(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, char *const *etags, size_t n,
+    char etag[S3_ETAG_MAX], struct errbuf *err);
+int s3_multipart_abort(struct aws_client *c, const struct s3_bucket *b,
+    const char *key, const char *upload_id, struct errbuf *err);
+/* ListMultipartUploads under prefix (first page, up to 1000). */
+int s3_multipart_list(struct aws_client *c, const struct s3_bucket *b,
+    const char *prefix, struct s3_upload **out, size_t *n,
+    struct errbuf *err);
+
 #endif
