@@ -86,16 +86,21 @@ class Plan:
         return True
 
     def choose(self, method, path, target):
-        """Counts the request; returns (request number, rule index, rule)."""
+        """Counts the request; returns (request number, rule index, rule).
+        Every rule that matches counts the request in its own "calls"
+        counter, whether or not an earlier rule fires."""
         with self.lock:
             self.requests += 1
             n = self.requests
+            chosen = (n, None, None)
             for i, r in enumerate(self.rules):
                 if "requests" in r and n not in r["requests"]:
                     continue
                 if not self._matches(r, method, path, target):
                     continue
                 self.matched[i] += 1
+                if chosen[2] is not None:
+                    continue
                 if "calls" in r and self.matched[i] not in r["calls"]:
                     continue
                 if "times" in r and self.fired[i] >= r["times"]:
@@ -104,8 +109,8 @@ class Plan:
                 if p < 1.0 and self.rng.random() >= p:
                     continue
                 self.fired[i] += 1
-                return n, i, r
-            return n, None, None
+                chosen = (n, i, r)
+            return chosen
 
     def pick_entries(self, r, count):
         """Indices of PutRecords entries to fail, per rule."""
@@ -317,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
             for i in range(len(records)):
                 if i not in failed:
                     results[i] = next(it)
-                    if "ErrorCode" in results[i]:
+                    if results[i].get("ErrorCode"):
                         real_failed += 1
             for k, v in uh.items():
                 if k.lower().startswith("x-amz"):
@@ -350,7 +355,8 @@ class Handler(BaseHTTPRequestHandler):
             rbody = resp.read()
             rheaders = {}
             for k, v in resp.getheaders():
-                if k.lower() in HOP_BY_HOP or k.lower() == "content-length":
+                if k.lower() in HOP_BY_HOP or k.lower() in (
+                        "content-length", "date", "server"):
                     continue
                 rheaders[k] = v
             return resp.status, rheaders, rbody
