@@ -454,9 +454,6 @@ resolve_key(struct fetcher *f, struct errbuf *err)
 		demo = NULL;
 	if (o->key_file != NULL) {
 		f->plan = o->plan_set ? o->plan : GECKO_DEMO;
-		if (f->plan == GECKO_PUBLIC)
-			return errbuf_set(err, ERR_USAGE,
-			    "--api-key-file needs --plan demo or --plan pro");
 		return read_key_file(o->key_file, &f->key, err);
 	}
 	if (o->plan_set)
@@ -1471,6 +1468,9 @@ validate(struct opts *o)
 	if (sources > 1)
 		return usage_error("choose one of ids, --top, --all and "
 		    "--first");
+	if (o->key_file != NULL && o->plan_set && o->plan == GECKO_PUBLIC)
+		return usage_error("--api-key-file needs --plan demo or "
+		    "--plan pro");
 	if (o->count > 0 && o->every_ms == 0)
 		return usage_error("--count needs --every");
 	if (o->vs.n == 0 && strlist_add(&o->vs, "usd", 3) == -1)

@@ -218,16 +218,14 @@ gecko_iso8601(long long ms, char *out, size_t outlen)
 		snprintf(out + n, outlen - n, "Z");
 }
 
-/* Copies at most 200 bytes of s into out on one line (controls -> space). */
+/* Copies s into out on one line (controls -> space), "..." when cut. */
 static void
 one_line(char *out, size_t outlen, const char *s, size_t n)
 {
 	size_t i, o = 0;
 	int space = 1;
 
-	if (n > 200)
-		n = 200;
-	for (i = 0; i < n && o + 1 < outlen; i++) {
+	for (i = 0; i < n && o + 4 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (isspace(c) || c < 0x20 || c == 0x7f) {
@@ -241,6 +239,8 @@ one_line(char *out, size_t outlen, const char *s, size_t n)
 	}
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
+	if (i < n)
+		out[o++] = '.', out[o++] = '.', out[o++] = '.';
 	out[o] = '\0';
 }
 
@@ -255,11 +255,19 @@ advice_for(long code, enum gecko_plan plan)
 		    "the key was not sent as CoinGecko expects: check --plan "
 		    "and --base-url";
 	case 10010:
-		return "this is a Pro key sent to the Demo root: use --plan pro "
-		    "(or COINGECKO_PRO_API_KEY instead of COINGECKO_DEMO_API_KEY)";
+		if (plan == GECKO_PRO)
+			return "the Pro key went to the Demo root: check "
+			    "--base-url (Pro is " GECKO_PRO_URL ")";
+		return "this is a Pro key sent to the Demo root: use --plan "
+		    "pro (or COINGECKO_PRO_API_KEY instead of "
+		    "COINGECKO_DEMO_API_KEY)";
 	case 10011:
-		return "this is a Demo key sent to the Pro root: use --plan demo "
-		    "(or COINGECKO_DEMO_API_KEY instead of COINGECKO_PRO_API_KEY)";
+		if (plan == GECKO_DEMO)
+			return "the Demo key went to the Pro root: check "
+			    "--base-url (Demo is " GECKO_DEMO_URL ")";
+		return "this is a Demo key sent to the Pro root: use --plan "
+		    "demo (or COINGECKO_DEMO_API_KEY instead of "
+		    "COINGECKO_PRO_API_KEY)";
 	}
 	return NULL;
 }
@@ -320,7 +328,7 @@ gecko_error_from_body(long status, const char *body, size_t len,
     enum gecko_plan plan, struct errbuf *err)
 {
 	enum errbuf_kind kind = ERR_CONFIG;
-	char msg[256] = "";
+	char msg[300] = "";
 	const char *advice;
 	long code = 0;
 
@@ -343,8 +351,8 @@ gecko_error_from_body(long status, const char *body, size_t len,
 		    msg[0] ? ": \"" : "", msg, msg[0] ? "\"" : "");
 	} else {
 		one_line(msg, sizeof(msg), body, len);
-		errbuf_set(err, kind, "HTTP %ld%s%s", status, msg[0] ? ": " : "",
-		    msg);
+		errbuf_set(err, kind, "HTTP %ld%s%s", status,
+		    msg[0] ? ": " : "", msg);
 	}
 }
 

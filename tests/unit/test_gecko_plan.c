@@ -115,9 +115,15 @@ test_errors(void)
 	    "HTTP 401 error 10010: wrong key; this is a Pro key sent to the "
 	    "Demo root: use --plan pro (or COINGECKO_PRO_API_KEY instead of "
 	    "COINGECKO_DEMO_API_KEY)", "error: nested status shape");
+	err_is(401, "{\"status\":{\"error_code\":10010,\"error_message\":"
+	    "\"x\"}}", GECKO_PRO, ERR_CONFIG, "HTTP 401 error 10010: x; the Pro "
+	    "key went to the Demo root: check --base-url (Pro is "
+	    "https://pro-api.coingecko.com/api/v3)",
+	    "error: 10010 on the Pro plan blames the URL");
 	err_is(429, "{\"status\":{\"error_code\":429,\"error_message\":"
 	    "\"You've exceeded the Rate Limit.\"}}", GECKO_DEMO, ERR_TEMP,
-	    "HTTP 429: You've exceeded the Rate Limit.", "error: 429 temporary");
+	    "HTTP 429: You've exceeded the Rate Limit.",
+	    "error: 429 temporary");
 	err_is(404, "{\"error\":\"coin not found\"}", GECKO_DEMO, ERR_CONFIG,
 	    "HTTP 404: coin not found", "error: flat shape");
 	err_is(403, "<!DOCTYPE html>\n<html><head><title>Access denied | "
