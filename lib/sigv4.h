@@ -17,7 +17,12 @@
 #define SIGV4_HEX_SHA256_LEN 64
 #define SIGV4_PRESIGN_MAX_EXPIRES 604800 /* 7 days: S3 presigned URL limit */
 
-/* Borrowed strings; secret_key and token are never copied into results. */
+/*
+ * Borrowed strings. secret_key is never copied into results; the token is,
+ * where the protocol puts it (X-Amz-Security-Token in add_headers or
+ * presigned_target, the canonical request when signed), and is wiped by
+ * sigv4_result_free().
+ */
 struct sigv4_credentials {
 	const char *access_key;
 	const char *secret_key;
@@ -84,12 +89,23 @@ struct sigv4_result {
 	size_t nadd;
 };
 
-/* Authorization-header signing. Returns 0, or -1 with err set. */
+/*
+ * Authorization-header signing. Returns 0, or -1 with err set and out left
+ * empty (safe to pass to sigv4_result_free). Refused with ERR_USAGE: no Host
+ * header, a caller's Authorization header or one the signer adds itself
+ * (X-Amz-Date; X-Amz-Security-Token with a token; X-Amz-Content-SHA256
+ * with SIGV4_ADD_CONTENT_SHA256), CR/LF in a header value or the target.
+ */
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p,
     const struct sigv4_credentials *c, struct sigv4_result *out,
     struct errbuf *err);
 
-/* Query-string (presigned URL) signing; p->expires must be 1..604800. */
+/*
+ * Query-string (presigned URL) signing; p->expires must be 1..604800.
+ * presigned_target is req->target unchanged followed by the X-Amz-*
+ * parameters; the caller's query must not already hold any of them.
+ * SIGV4_ADD_CONTENT_SHA256 does not apply (query mode adds no headers).
+ */
 int sigv4_presign(const struct sigv4_request *req,
     const struct sigv4_params *p, const struct sigv4_credentials *c,
     struct sigv4_result *out, struct errbuf *err);
