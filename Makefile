@@ -114,3 +114,7 @@ clean:
 	rm -rf build build-asan tests/sigv4-cases
 
 .SECONDARY:
+
+# Fuzzing (libFuzzer with clang; each harness also builds as a plain
+# replay program that CI runs over the committed corpus).
+-include tests/fuzz/fuzz.mk
