@@ -1,0 +1,252 @@
+/*
+ * ndjson: newline-delimited JSON without building a tree.
+ *
+ * Three parts, used by every tool:
+ *  - a line reader over a file descriptor that keeps the source name and
+ *    line number for messages ("<stdin>:17: ..."), and that can hand out the
+ *    lines already available without blocking, for tools that wait on stdin
+ *    with poll() and a timeout;
+ *  - a validating JSON tokenizer that hands out the raw text of values
+ *    (member iteration, dotted-path lookup), so that a number is written
+ *    back with exactly the digits it came with;
+ *  - lossless number formatting (shortest round-trip doubles) and a compact
+ *    jansson dumper that uses it.
+ * Nothing here allocates per line once its buffers have grown to the
+ * largest line seen. Nothing prints: errors go into a struct errbuf.
+ *
+ * What is valid JSON here: RFC 8259 JSON in valid UTF-8, judged the way
+ * jansson's json_loadb(text, len, JSON_DECODE_ANY, &error) judges one value
+ * (leading and trailing whitespace allowed, anything else after the value
+ * rejected), with two deliberate differences, both because we copy number
+ * text and never convert it:
+ *  - integers of any size are accepted (jansson: "too big integer" outside
+ *    the int64 range), e.g. 9223372036854775808 or 1000 digits;
+ *  - numbers whose value does not fit a double are accepted (jansson: "real
+ *    number overflow"), e.g. 1E400.
+ * Kept from jansson although RFC 8259 allows more:
+ *  - "\u0000" in a string is rejected (jansson without JSON_ALLOW_NUL): a
+ *    NUL cannot survive the C strings downstream (CSV cells, partition keys,
+ *    jansson-based readers of our output);
+ *  - nesting is limited to NDJSON_MAX_DEPTH, counted as jansson counts it:
+ *    every value, scalar or not, is one level deeper than its container.
+ * Duplicate object keys are accepted; lookups take the last one, as jansson
+ * keeps the last one.
+ *
+ * Error messages read "invalid JSON: ':' expected (column 42)"; the column
+ * is the 1-based byte offset in the text of the byte that could not be
+ * accepted (one past the last byte when the text ended too early).
+ */
+#ifndef COINPIPE_NDJSON_H
+#define COINPIPE_NDJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "errbuf.h"
+
+/*
+ * A bound on memory, not a service limit: larger than any record Kinesis or
+ * a CoinGecko line needs. Tools check service limits themselves.
+ */
+#define NDJSON_DEFAULT_MAX_LINE ((size_t)10 << 20)
+#define NDJSON_MAX_DEPTH 2048	/* jansson's JSON_PARSER_MAX_DEPTH */
+#define NDJSON_DOUBLE_LEN 32	/* "-1.2345678901234567e-308" and a NUL */
+#define NDJSON_INT_LEN 24	/* "-9223372036854775808" and a NUL */
+
+/* ---- line reader ---- */
+
+enum ndjson_rc {
+	NDJSON_ERROR = -1,	/* read error; err says why (ERR_SYSTEM) */
+	NDJSON_EOF = 0,		/* end of input, every line handed out */
+	NDJSON_LINE = 1,	/* a line was handed out */
+	NDJSON_AGAIN = 2,	/* no complete line buffered: poll, then fill */
+	NDJSON_TOOLONG = 3	/* a line was too long and is being skipped;
+				 * err says where (ERR_DATA); just go on */
+};
+
+struct ndjson_reader;
+
+/*
+ * Reads fd (not closed by ndjson_reader_free); name is copied and used in
+ * messages: "<stdin>" or a path. max_line is the longest line accepted in
+ * bytes, without its CR LF; 0 means NDJSON_DEFAULT_MAX_LINE.
+ */
+struct ndjson_reader *ndjson_reader_new(int fd, const char *name,
+    size_t max_line, struct errbuf *err);
+
+/* Opens path ("-" is stdin, named "<stdin>"); the fd is closed on free. */
+struct ndjson_reader *ndjson_reader_open(const char *path, size_t max_line,
+    struct errbuf *err);
+
+void ndjson_reader_free(struct ndjson_reader *r);
+
+/*
+ * Hands out the next complete line from what is buffered, without reading.
+ * *line is borrowed and NUL-terminated at *len (the line itself may hold
+ * NUL bytes); LF and a CR before it are stripped. It stays valid until the
+ * next ndjson_reader_fill, ndjson_reader_getline or ndjson_reader_free, so
+ * several lines can be held at once between two fills.
+ * After end of input the last line is handed out even without a newline.
+ * Returns NDJSON_LINE, NDJSON_TOOLONG, NDJSON_AGAIN or NDJSON_EOF.
+ */
+int ndjson_reader_next(struct ndjson_reader *r, const char **line,
+    size_t *len, struct errbuf *err);
+
+/*
+ * Calls read() once: after poll() reported the fd readable this does not
+ * block. Returns 0 (data read, or end of input noted), NDJSON_AGAIN when
+ * interrupted by a signal or the fd is non-blocking and empty, or
+ * NDJSON_ERROR. Follow it with ndjson_reader_next until NDJSON_AGAIN.
+ */
+int ndjson_reader_fill(struct ndjson_reader *r, struct errbuf *err);
+
+/*
+ * Blocking mode: next, filling as needed. Returns what ndjson_reader_next
+ * returns, except NDJSON_AGAIN only when a read was interrupted by a signal
+ * (so the caller can look at its flags) or the fd is non-blocking; or
+ * NDJSON_ERROR.
+ */
+int ndjson_reader_getline(struct ndjson_reader *r, const char **line,
+    size_t *len, struct errbuf *err);
+
+int ndjson_reader_fd(const struct ndjson_reader *r);
+const char *ndjson_reader_name(const struct ndjson_reader *r);
+/* Number of the last line handed out or skipped; 0 before the first. */
+unsigned long ndjson_reader_lineno(const struct ndjson_reader *r);
+/* Prepends "name:lineno" to err, for messages about the current line. */
+int ndjson_reader_prefix(const struct ndjson_reader *r, struct errbuf *err);
+
+/* ---- tokenizer ---- */
+
+enum ndjson_kind {
+	NDJSON_NONE = 0,
+	NDJSON_NULL,
+	NDJSON_FALSE,
+	NDJSON_TRUE,
+	NDJSON_NUMBER,
+	NDJSON_STRING,
+	NDJSON_ARRAY,
+	NDJSON_OBJECT
+};
+
+/* A value as it appears in the text; text is borrowed from that text. */
+struct ndjson_value {
+	enum ndjson_kind kind;
+	const char *text;	/* raw JSON: strings with their quotes,
+				 * numbers with their digits as sent */
+	size_t len;
+	int escaped;		/* strings: holds a backslash escape, so the
+				 * bytes between the quotes are not the value */
+};
+
+struct ndjson_member {
+	const char *key;	/* decoded UTF-8, not NUL-terminated, borrowed
+				 * until the next call on the iterator */
+	size_t key_len;
+	struct ndjson_value value;
+};
+
+/* Iterates an object's members or an array's elements; fields private. */
+struct ndjson_iter {
+	const char *s, *p, *end;
+	int state;
+	char close;
+	struct buf key;		/* keys with escapes are decoded here */
+};
+
+#define NDJSON_ITER_INIT { NULL, NULL, NULL, 0, 0, BUF_INIT }
+
+/* Validates text as one JSON value; *top (may be NULL) gets it. 0 or -1. */
+int ndjson_validate(const char *text, size_t len, struct ndjson_value *top,
+    struct errbuf *err);
+
+/*
+ * Iterates the members of the object that is the whole text (leading and
+ * trailing whitespace allowed), validating as it goes: the text is valid
+ * JSON only once ndjson_obj_next has returned 0. A member handed out
+ * before an error was itself valid. An iterator may be reused for line
+ * after line (its key buffer is kept); release it with ndjson_iter_free.
+ * begin returns 0 or -1 (not an object, or invalid); next returns 1 with
+ * *m set, 0 after the last member, or -1 with err set.
+ * To iterate a nested value, pass its text and len.
+ */
+int ndjson_obj_begin(struct ndjson_iter *it, const char *text, size_t len,
+    struct errbuf *err);
+int ndjson_obj_next(struct ndjson_iter *it, struct ndjson_member *m,
+    struct errbuf *err);
+
+/* The same for the elements of an array. */
+int ndjson_arr_begin(struct ndjson_iter *it, const char *text, size_t len,
+    struct errbuf *err);
+int ndjson_arr_next(struct ndjson_iter *it, struct ndjson_value *v,
+    struct errbuf *err);
+
+void ndjson_iter_free(struct ndjson_iter *it);
+
+/*
+ * Validates text, then finds the value at a dotted path of object keys
+ * ("crypto", "meta.id"): each component is matched exactly against the
+ * decoded keys (so a key containing '.' cannot be reached), the last of
+ * duplicate keys wins. Returns 1 (found, *v set), 0 (not found, or a
+ * component on the way is not an object), or -1 (invalid JSON, err set).
+ */
+int ndjson_lookup(const char *text, size_t len, const char *path,
+    struct ndjson_value *v, struct errbuf *err);
+
+/*
+ * Decodes a string value's text (with its quotes, as in ndjson_value) to
+ * UTF-8 into out, which must have room for len bytes (decoding never
+ * lengthens). Returns the decoded length, or (size_t)-1 when text is not a
+ * valid JSON string token (checked escapes; UTF-8 is copied as it is, so
+ * pass text this module validated).
+ */
+size_t ndjson_string_decode(const char *text, size_t len, char *out);
+
+/*
+ * Appends a value as a cell would hold it: strings decoded, everything
+ * else (numbers, literals, arrays, objects) as its raw JSON text.
+ * Returns 0, or -1 when out of memory or the string is malformed.
+ */
+int ndjson_value_append(struct buf *b, const struct ndjson_value *v);
+
+/*
+ * Appends s as a JSON string literal with its quotes, escaping what RFC
+ * 8259 requires. Returns -1 (nothing appended) when s is not valid UTF-8 or
+ * on allocation failure.
+ */
+int ndjson_append_string(struct buf *b, const char *s, size_t n);
+
+const char *ndjson_kind_name(enum ndjson_kind k);	/* "number", ... */
+
+/* ---- numbers ---- */
+
+/*
+ * Writes the shortest of %.15g, %.16g, %.17g that reads back as v with
+ * strtod (LC_NUMERIC must be "C", as in every tool), e.g. 0.00095032,
+ * 6.231e-05. Returns the length, or -1 when v is NaN or infinite (out then
+ * holds "null").
+ */
+int ndjson_format_double(double v, char out[NDJSON_DOUBLE_LEN]);
+int ndjson_format_int64(int64_t v, char out[NDJSON_INT_LEN]);
+
+/*
+ * Converts a number value: _int64 only when it is written as an integer
+ * in range; _double fails only when the value overflows a double.
+ * Both return 0 or -1.
+ */
+int ndjson_number_int64(const struct ndjson_value *v, int64_t *out);
+int ndjson_number_double(const struct ndjson_value *v, double *out);
+
+/*
+ * Compact JSON like json_dumps(j, JSON_COMPACT), but reals are written in
+ * their shortest round-trip form (jansson uses %.17g: 0.00095031999999999997)
+ * and keep a ".0" when they look like integers, so they read back as reals.
+ * Returns a malloc'd string owned by the caller, or NULL (out of memory,
+ * invalid UTF-8 in a string).
+ */
+char *ndjson_dump_compact(const json_t *j);
+
+#endif
