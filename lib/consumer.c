@@ -428,8 +428,11 @@ escape_run(struct buf *b, const char *s, size_t n)
 		if (buf_append(b, s + run, i - run) == -1)
 			return -1;
 		run = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
+		if (c == '"' || c == '\\' || c == '\n' || c == '\t' ||
+		    c == '\r' || c == '\b' || c == '\f') {
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' :
+			    c == '\r' ? 'r' : c == '\b' ? 'b' :
+			    c == '\f' ? 'f' : (char)c;
 			if (buf_append(b, esc, 2) == -1)
 				return -1;
 		} else if (buf_append(b, esc, sizeof(esc)) == -1)
@@ -486,22 +489,26 @@ format_data(struct buf *out, const struct consumer_record *r,
     struct errbuf *err)
 {
 	size_t n = r->len, good;
-	const unsigned char *nl;
+	const unsigned char *nl, *nul;
 
 	/* a record that already ends its line keeps that one newline */
 	if (n > 0 && r->data[n - 1] == '\n')
 		n--;
-	if ((nl = memchr(r->data, '\n', n)) != NULL) {
+	/* the first problem in the record is the one reported */
+	good = consumer_utf8_prefix(r->data, n);
+	nl = memchr(r->data, '\n', good);
+	nul = memchr(r->data, '\0', nl != NULL ? (size_t)(nl - r->data) : good);
+	if (nul != NULL) {
+		errbuf_set(err, ERR_DATA, "NUL byte at byte %zu",
+		    (size_t)(nul - r->data) + 1);
+		return 1;
+	}
+	if (nl != NULL) {
 		errbuf_set(err, ERR_DATA, "more than one line (newline at "
 		    "byte %zu)", (size_t)(nl - r->data) + 1);
 		return 1;
 	}
-	if ((nl = memchr(r->data, '\0', n)) != NULL) {
-		errbuf_set(err, ERR_DATA, "NUL byte at byte %zu",
-		    (size_t)(nl - r->data) + 1);
-		return 1;
-	}
-	if ((good = consumer_utf8_prefix(r->data, n)) != n) {
+	if (good != n) {
 		errbuf_set(err, ERR_DATA, "not UTF-8 (byte %zu)", good + 1);
 		return 1;
 	}
