@@ -1,0 +1,1128 @@
+/*
+ * kin-put: NDJSON lines into a Kinesis data stream, batched into parallel
+ * PutRecords calls, failed entries retried alone, a delivery report per
+ * record in input order, undeliverable records into a dead-letter file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "aws.h"
+#include "awstool.h"
+#include "buf.h"
+#include "cli.h"
+#include "errbuf.h"
+#include "http.h"
+#include "kinesis.h"
+#include "ndjson.h"
+#include "producer.h"
+
+#define PROG "kin-put"
+#define DEFAULT_LINGER_MS 100LL
+#define DEFAULT_INFLIGHT 4LL
+#define DEFAULT_MAX_ATTEMPTS 10	/* a producer outlasts a throttled minute */
+#define MAX_ATTEMPTS_LIMIT 100
+#define DEFAULT_TIMEOUT_MS 120000LL	/* per record, from its first send */
+#define DEFAULT_DRAIN_MS 10000LL
+#define DEFAULT_AGG_SIZE 51200ULL	/* the KPL's AggregationMaxSize */
+#define CONTROL_BUDGET_MS 30000L	/* DescribeStreamSummary, ListShards */
+#define REQUEST_TIMEOUT_MS 60000L	/* one PutRecords call, 5 MiB */
+#define WAIT_SLICE_MS 100		/* longest wait between signal checks */
+#define RANDOM_KEY_LEN 16		/* hex digits: 64 random bits */
+#define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
+#define PROGRESS_MS 1000LL
+/* 2^128 - 1: the largest ExplicitHashKey */
+#define MAX_HASH_KEY "340282366920938463463374607431768211455"
+
+struct opts {
+	const char *stream;
+	const char *key_field, *key_fixed, *hash_key;
+	int raw, strict, ordered, aggregate, tee;
+	long long linger_ms, timeout_ms, drain_ms, inflight;
+	int max_attempts;		/* 0: AWS_MAX_ATTEMPTS or default */
+	unsigned long long agg_size;
+	const char *dead_letter;
+	const char *region, *profile, *endpoint;
+	int verbose, quiet;
+	char **files;
+	int nfiles;
+};
+
+struct call {
+	int busy;
+	struct kinesis_batch batch;
+	struct producer_call pc;
+	struct aws_signed sig;
+};
+
+/* Why the run ended the way it did; decides the exit code. */
+struct outcome {
+	int data, temp, config, strict, output;
+	int epipe;
+	unsigned long long shown;	/* delivery failures printed */
+};
+
+struct run {
+	const struct opts *o;
+	struct awstool aws;
+	struct http_multi *m;
+	struct producer *p;
+	struct producer_shard_map map;
+	struct call *calls;
+	size_t ncalls, busy;
+	struct kinesis_put_result *results;
+	struct http_multi_done *done;
+	struct ndjson_reader *in;
+	int file;			/* index into o->files */
+	int input_done, need_fill;
+	FILE *dlq;
+	struct buf line, key;
+	char why[160];
+	uint64_t rng;
+	int stopping;
+	long long drain_until, start, next_progress;
+	int progress_shown;
+	struct outcome out;
+};
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: " PROG " --stream NAME [options] [FILE...]\n"
+	    "  -s, --stream NAME           the stream (or an ARN)\n"
+	    "      --stream-arn ARN        the stream by ARN\n"
+	    "  -k, --key FIELD             partition key from a field or "
+	    "dotted path\n"
+	    "  -K, --key-fixed STR         one partition key for every "
+	    "record\n"
+	    "      --explicit-hash-key N   ExplicitHashKey for every record\n"
+	    "  -r, --raw                   any bytes, no JSON check\n"
+	    "      --strict                stop at the first invalid line "
+	    "(exit 5)\n"
+	    "  -l, --linger DURATION       longest wait for a batch to fill "
+	    "(default 100ms)\n"
+	    "  -j, --inflight N            parallel PutRecords calls "
+	    "(default 4)\n"
+	    "  -o, --ordered               keep order per partition key\n"
+	    "  -a, --aggregate             pack records into KPL aggregates\n"
+	    "      --aggregate-size SIZE   largest aggregate (default 50KiB)\n"
+	    "  -m, --max-attempts N        sends of one record (default 10)\n"
+	    "  -t, --timeout DURATION      give a record up after this "
+	    "(default 2m)\n"
+	    "  -d, --dead-letter FILE      append failed records to FILE\n"
+	    "      --drain-timeout DURATION  delivery time after a signal "
+	    "(default 10s)\n"
+	    "  -T, --tee                   delivery reports on stdout\n"
+	    "      --region REGION, --profile NAME, --endpoint-url URL\n"
+	    "  -q, --quiet                 no warnings\n"
+	    "  -v, --verbose               summary at exit (repeat for a "
+	    "trace)\n"
+	    "  -h, --help                  this text\n"
+	    "  -V, --version               version and library versions\n",
+	    f);
+}
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry '" PROG " --help'\n");
+	return EXIT_USAGE;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- input ---- */
+
+static const char *
+file_name(const struct run *r, unsigned i)
+{
+	const char *f = r->o->files[i];
+
+	return strcmp(f, "-") == 0 ? "<stdin>" : f;
+}
+
+/* xorshift64*: spreads random keys evenly over the hash space */
+static uint64_t
+next_random(struct run *r)
+{
+	r->rng ^= r->rng >> 12;
+	r->rng ^= r->rng << 25;
+	r->rng ^= r->rng >> 27;
+	return r->rng * 2685821657736338717ULL;
+}
+
+/*
+ * The partition key of a valid JSON line into r->key. Returns 1, 0 when
+ * the record has no usable key (*why set), -1 when the line is invalid.
+ */
+static int
+key_of(struct run *r, const char *s, size_t n, const char **why,
+    struct errbuf *err)
+{
+	struct ndjson_value v;
+	size_t got;
+	int rc;
+
+	if ((rc = ndjson_lookup(s, n, r->o->key_field, &v, err)) != 1) {
+		snprintf(r->why, sizeof(r->why), "no field '%s' for the "
+		    "partition key", r->o->key_field);
+		*why = r->why;
+		return rc;
+	}
+	buf_reset(&r->key);
+	switch (v.kind) {
+	case NDJSON_STRING:
+		if (buf_reserve(&r->key, v.len + 1) == -1)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		got = ndjson_string_decode(v.text, v.len, r->key.data);
+		if (got == (size_t)-1)
+			return errbuf_set(err, ERR_DATA, "bad key string");
+		r->key.len = got;
+		return 1;
+	case NDJSON_NUMBER:
+	case NDJSON_TRUE:
+	case NDJSON_FALSE:
+		if (buf_append(&r->key, v.text, v.len) == -1)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		return 1;
+	default:
+		*why = "partition key field is not a string, number or boolean";
+		return 0;
+	}
+}
+
+static int
+refuse(struct run *r, const char *s, size_t n, const char *code,
+    const char *msg, struct errbuf *err)
+{
+	if (r->o->strict) {
+		r->out.strict = 1;
+		r->input_done = 1;
+	}
+	return producer_add_failed(r->p, s, n, (unsigned)r->file,
+	    ndjson_reader_lineno(r->in), code, msg, err);
+}
+
+static int
+handle_line(struct run *r, const char *s, size_t n, long long now,
+    struct errbuf *err)
+{
+	const struct opts *o = r->o;
+	const char *key, *why = NULL;
+	char rk[RANDOM_KEY_LEN + 1];
+	size_t klen, group = 0;
+	struct errbuf e;
+	int rc;
+
+	if (n == 0 || (!o->raw && strspn(s, " \t\r") == n))
+		return 0;
+	errbuf_clear(&e);
+	if (o->key_field != NULL) {
+		if ((rc = key_of(r, s, n, &why, &e)) == -1)
+			return e.kind == ERR_SYSTEM ? (*err = e, -1) :
+			    refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
+		if (rc == 0)
+			return refuse(r, s, n, PRODUCER_E_KEY, why, err);
+		key = r->key.data;
+		klen = r->key.len;
+	} else {
+		if (!o->raw && ndjson_validate(s, n, NULL, &e) == -1)
+			return refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
+		if (o->key_fixed != NULL) {
+			key = o->key_fixed;
+			klen = strlen(key);
+		} else {
+			snprintf(rk, sizeof(rk), "%016llx",
+			    (unsigned long long)next_random(r));
+			key = rk;
+			klen = RANDOM_KEY_LEN;
+		}
+	}
+	if (o->aggregate)
+		group = producer_shard_group(&r->map, key, klen);
+	return producer_add(r->p, s, n, key, klen, group, (unsigned)r->file,
+	    ndjson_reader_lineno(r->in), now, err);
+}
+
+/* Opens the next input; sets input_done after the last. */
+static int
+next_input(struct run *r, struct errbuf *err)
+{
+	struct errbuf e;
+
+	ndjson_reader_free(r->in);
+	r->in = NULL;
+	while (++r->file < r->o->nfiles) {
+		r->in = ndjson_reader_open(r->o->files[r->file], 0, &e);
+		if (r->in != NULL)
+			return 0;
+		warnx("%s", e.msg);
+		r->out.data = 1;
+	}
+	r->input_done = 1;
+	(void)err;
+	return 0;
+}
+
+/* Takes the complete lines already read; r->need_fill when none is left. */
+static int
+take_lines(struct run *r, struct errbuf *err)
+{
+	const char *s;
+	size_t n;
+	int rc;
+	char msg[96];
+
+	r->need_fill = 0;
+	while (!r->input_done && !producer_full(r->p)) {
+		rc = ndjson_reader_next(r->in, &s, &n, err);
+		if (rc == NDJSON_LINE) {
+			if (handle_line(r, s, n, mono_ms(), err) == -1)
+				return -1;
+		} else if (rc == NDJSON_TOOLONG) {
+			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
+			    (size_t)NDJSON_DEFAULT_MAX_LINE);
+			if (refuse(r, NULL, 0, PRODUCER_E_LINE, msg, err) == -1)
+				return -1;
+		} else if (rc == NDJSON_EOF) {
+			if (next_input(r, err) == -1)
+				return -1;
+		} else if (rc == NDJSON_AGAIN) {
+			r->need_fill = 1;
+			return 0;
+		} else
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- reports ---- */
+
+/* Appends a JSON string, or base64 under key_b64 when it is not UTF-8. */
+static int
+put_data(struct buf *b, const char *data, size_t len)
+{
+	size_t save = b->len, need = 4 * ((len + 2) / 3);
+
+	if (buf_puts(b, ",\"data\":") == 0 &&
+	    ndjson_append_string(b, data, len) == 0)
+		return 0;
+	b->len = save;
+	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
+	    buf_reserve(b, need + 2) == -1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)b->data + b->len,
+	    (const unsigned char *)data, (int)len);
+	b->len += need;
+	return buf_putc(b, '"');
+}
+
+static int
+put_str(struct buf *b, const char *name, const char *s)
+{
+	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
+	    kinesis_json_string(b, s, strlen(s));
+}
+
+static int
+dead_letter(struct run *r, const struct producer_report *rep)
+{
+	struct buf *b = &r->line;
+
+	buf_reset(b);
+	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
+	    put_str(b, "file", file_name(r, rep->file)) == -1 ||
+	    put_str(b, "error", rep->code) == -1 ||
+	    put_str(b, "message", rep->message) == -1 ||
+	    (rep->data != NULL ? put_data(b, rep->data, rep->len) :
+	    buf_puts(b, ",\"data\":null")) == -1 ||
+	    buf_puts(b, "}\n") == -1)
+		return -1;
+	return fwrite(b->data, 1, b->len, r->dlq) == b->len ? 0 : -1;
+}
+
+static int
+tee(struct run *r, const struct producer_report *rep)
+{
+	struct buf *b = &r->line;
+
+	buf_reset(b);
+	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
+	    (r->o->nfiles > 1 && put_str(b, "file",
+	    file_name(r, rep->file)) == -1))
+		return -1;
+	if (rep->delivered) {
+		if (put_str(b, "shard", rep->shard) == -1 ||
+		    put_str(b, "seq", rep->seq) == -1 ||
+		    (rep->subseq >= 0 && buf_printf(b, ",\"subseq\":%ld",
+		    rep->subseq) == -1))
+			return -1;
+	} else if (put_str(b, "error", rep->code) == -1)
+		return -1;
+	if (buf_printf(b, ",\"attempts\":%d}\n", rep->attempts) == -1)
+		return -1;
+	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
+}
+
+static void
+note_failure(struct run *r, const struct producer_report *rep)
+{
+	const char *f = file_name(r, rep->file);
+
+	if (rep->kind == ERR_CONFIG)
+		r->out.config = 1;
+	else if (rep->kind == ERR_DATA)
+		r->out.data = 1;
+	else
+		r->out.temp = 1;
+	if (rep->attempts == 0 && rep->kind == ERR_DATA)
+		/* refused input: always say where */
+		warnx("%s:%lu: %s", f, rep->line, rep->message);
+	else if (r->out.shown++ < MAX_PRINTED_FAILURES)
+		warnx("%s:%lu: not delivered: %s: %s", f, rep->line,
+		    rep->code, rep->message);
+}
+
+static void begin_stop(struct run *r, const char *why);
+
+static void
+output_failed(struct run *r, FILE *f, const char *name)
+{
+	if (f == stdout && errno == EPIPE)
+		r->out.epipe = 1;
+	else {
+		warnx("%s: %s", name, strerror(errno));
+		r->out.output = 1;
+	}
+	begin_stop(r, NULL);
+}
+
+/* Everything whose fate is known, in input order; flushed once. */
+static void
+report(struct run *r)
+{
+	struct producer_report rep;
+	int wrote = 0, dl = 0;
+
+	while (producer_next_report(r->p, &rep)) {
+		if (!rep.delivered) {
+			note_failure(r, &rep);
+			if (r->dlq != NULL && dead_letter(r, &rep) == -1) {
+				output_failed(r, r->dlq, r->o->dead_letter);
+				fclose(r->dlq);
+				r->dlq = NULL;
+			}
+			dl = 1;
+		}
+		if (r->o->tee && !r->out.epipe && !r->out.output) {
+			if (tee(r, &rep) == -1)
+				output_failed(r, stdout, "stdout");
+			wrote = 1;
+		}
+	}
+	if (wrote && !r->out.epipe && !r->out.output && fflush(stdout) == EOF)
+		output_failed(r, stdout, "stdout");
+	if (dl && r->dlq != NULL && fflush(r->dlq) == EOF) {
+		output_failed(r, r->dlq, r->o->dead_letter);
+		fclose(r->dlq);
+		r->dlq = NULL;
+	}
+}
+
+/* ---- calls ---- */
+
+static int
+start_call(struct run *r, struct call *c, struct errbuf *err)
+{
+	static const struct http_field h[] = {
+		{ "Content-Type", "application/x-amz-json-1.1" },
+		{ "X-Amz-Target", KINESIS_TARGET_PREFIX "PutRecords" }
+	};
+	struct aws_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = "/";
+	req.headers = h;
+	req.nheaders = 2;
+	req.body = c->batch.body.data;
+	req.body_len = c->batch.body.len;
+	/* signed afresh for every attempt: a new X-Amz-Date each time */
+	if (aws_sign_request(r->aws.client, &req, &c->sig, err) == -1)
+		return -1;
+	if (http_multi_add(r->m, &c->sig.http, c, err) == -1) {
+		aws_signed_free(&c->sig);
+		return -1;
+	}
+	c->busy = 1;
+	r->busy++;
+	return 0;
+}
+
+/* Starts calls while a slot is free; returns the next wake-up time. */
+static int
+send_batches(struct run *r, long long *wake, struct errbuf *err)
+{
+	size_t i;
+	int n;
+
+	*wake = -1;
+	for (i = 0; i < r->ncalls && r->m != NULL; i++) {
+		struct call *c = &r->calls[i];
+		if (c->busy)
+			continue;
+		n = producer_next_batch(r->p, mono_ms(), r->input_done,
+		    r->o->stream, &c->batch, &c->pc, wake, err);
+		if (n <= 0)
+			return n;
+		if (start_call(r, c, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Drops the calls in flight: their answers will never be read. */
+static void
+abandon_calls(struct run *r)
+{
+	size_t i;
+
+	http_multi_free(r->m);
+	r->m = NULL;
+	for (i = 0; i < r->ncalls; i++)
+		if (r->calls[i].busy) {
+			aws_signed_free(&r->calls[i].sig);
+			r->calls[i].busy = 0;
+		}
+	r->busy = 0;
+}
+
+/* A refusal no retry can cure (credentials, stream deleted): stop. */
+static void
+fatal_stop(struct run *r, const struct errbuf *e)
+{
+	warnx("PutRecords %s: %s", r->o->stream, e->msg);
+	r->out.config |= e->kind == ERR_CONFIG;
+	r->input_done = 1;
+	abandon_calls(r);
+	producer_abandon(r->p, PRODUCER_E_STOPPED, e->msg, e->kind);
+}
+
+/* One finished PutRecords: results per entry, or one error for all. */
+static void
+finish_call(struct run *r, struct http_multi_done *d)
+{
+	struct call *c = d->tag;
+	struct producer_call_error ce;
+	struct aws_error ae;
+	struct errbuf e;
+	const char *ra;
+	long long now = mono_ms();
+
+	aws_signed_free(&c->sig);
+	c->busy = 0;
+	r->busy--;
+	memset(&ce, 0, sizeof(ce));
+	ce.retry_after_ms = -1;
+	if (d->rc == 0 && d->resp.status / 100 == 2) {
+		if (kinesis_put_parse(d->resp.body.data, d->resp.body.len,
+		    c->pc.n, r->results, &e) >= 0) {
+			producer_call_done(r->p, &c->pc, r->results, now);
+			return;
+		}
+		ce.code = "BadResponse";
+		ce.message = e.msg;
+		ce.kind = ERR_TEMP;
+		ce.retryable = 1;
+	} else if (d->rc != 0) {
+		ce.code = "ConnectionError";
+		ce.message = d->err.msg;
+		ce.kind = d->err.kind;
+		ce.retryable = aws_should_retry(0, NULL, d->err.kind);
+		if (ce.kind == ERR_CONFIG) {	/* TLS, bad URL */
+			producer_call_failed(r->p, &c->pc, &ce, now);
+			fatal_stop(r, &d->err);
+			return;
+		}
+	} else {
+		aws_error_parse(&d->resp, &ae);
+		ce.code = ae.code;
+		ce.message = ae.message;
+		ce.kind = aws_error_kind(d->resp.status, ae.code);
+		ce.retryable = aws_should_retry(d->resp.status, ae.code,
+		    ERR_NONE);
+		ce.throttle = d->resp.status == 429 ||
+		    aws_error_is_throttle(ae.code);
+		if ((ra = http_response_header(&d->resp, "Retry-After")))
+			ce.retry_after_ms = http_retry_after_ms(ra,
+			    (long)time(NULL));
+		if (ce.kind == ERR_CONFIG) {
+			errbuf_set(&e, ERR_CONFIG, "HTTP %ld %s%s%s",
+			    d->resp.status, ae.code, ae.message[0] ? ": " : "",
+			    ae.message);
+			producer_call_failed(r->p, &c->pc, &ce, now);
+			fatal_stop(r, &e);
+			return;
+		}
+	}
+	producer_call_failed(r->p, &c->pc, &ce, now);
+}
+
+/* ---- the loop ---- */
+
+static void
+begin_stop(struct run *r, const char *why)
+{
+	if (r->stopping)
+		return;
+	r->stopping = 1;
+	r->input_done = 1;
+	r->drain_until = mono_ms() + r->o->drain_ms;
+	if (why != NULL && !r->o->quiet)
+		warnx("%s: delivering what is buffered (up to %lld ms)", why,
+		    r->o->drain_ms);
+}
+
+static void
+drain_expired(struct run *r)
+{
+	abandon_calls(r);
+	producer_abandon(r->p, PRODUCER_E_STOPPED, "not delivered before "
+	    "the drain timeout (a call in flight may have been written)",
+	    ERR_TEMP);
+}
+
+static void
+progress(struct run *r, long long now, int last)
+{
+	const struct producer_stats *s = producer_stats(r->p);
+	double secs = (double)(now - r->start) / 1000.0;
+
+	if (last) {
+		if (r->progress_shown)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (r->o->quiet || !isatty(STDERR_FILENO) || now < r->next_progress)
+		return;
+	r->next_progress = now + PROGRESS_MS;
+	if (now - r->start < PROGRESS_MS)
+		return;
+	fprintf(stderr, "\r" PROG ": %llu records, %llu delivered, %llu calls,"
+	    " %.0f records/s\033[K", s->records, s->delivered, s->calls,
+	    secs > 0 ? (double)s->delivered / secs : 0.0);
+	r->progress_shown = 1;
+}
+
+/* How long to wait: until the next due time, in slices. */
+static int
+wait_ms(const struct run *r, long long wake, long long now)
+{
+	long long t = WAIT_SLICE_MS;
+
+	if (wake >= 0 && wake - now < t)
+		t = wake - now;
+	if (r->stopping && r->drain_until - now < t)
+		t = r->drain_until - now;
+	return t < 0 ? 0 : (int)t;
+}
+
+static int
+wait_events(struct run *r, long long wake, struct errbuf *err)
+{
+	int want = r->need_fill && !r->input_done && !producer_full(r->p);
+	int fd = want ? ndjson_reader_fd(r->in) : -1, ready = 0, n, i;
+	int t = wait_ms(r, wake, mono_ms());
+
+	if (r->m == NULL || (r->busy == 0 && fd < 0)) {
+		if (t > 0)
+			poll(NULL, 0, t);
+		return 0;
+	}
+	n = http_multi_wait(r->m, fd, t, r->done, r->ncalls, &ready, err);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		finish_call(r, &r->done[i]);
+		http_response_free(&r->done[i].resp);
+		if (r->m == NULL)	/* fatal: the rest were abandoned */
+			break;
+	}
+	for (i++; i < n; i++)
+		http_response_free(&r->done[i].resp);
+	if (ready && !r->input_done && ndjson_reader_fill(r->in, err) ==
+	    NDJSON_ERROR)
+		return -1;
+	return 0;
+}
+
+static int
+loop(struct run *r, struct errbuf *err)
+{
+	long long wake, now;
+
+	for (;;) {
+		now = mono_ms();
+		if (cli_stop_signal && !r->stopping)
+			begin_stop(r, strsignal(cli_stop_signal));
+		if (r->stopping && now >= r->drain_until && r->m != NULL)
+			drain_expired(r);
+		report(r);
+		progress(r, now, 0);
+		if (r->input_done && producer_idle(r->p) && r->busy == 0)
+			return 0;
+		if (!r->input_done && take_lines(r, err) == -1)
+			return -1;
+		if (send_batches(r, &wake, err) == -1)
+			return -1;
+		if (wait_events(r, wake, err) == -1)
+			return -1;
+	}
+}
+
+/* ---- setup ---- */
+
+static void
+trace_line(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, PROG ": %s\n", line);
+}
+
+static int
+open_aws(struct run *r, struct errbuf *err)
+{
+	const struct opts *o = r->o;
+	struct awstool_options ao;
+	char status[32];
+	long shards;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.prog = PROG;
+	ao.service = "kinesis";
+	ao.region = o->region;
+	ao.profile = o->profile;
+	ao.endpoint_url = o->endpoint;
+	ao.trace = o->verbose > 1 ? o->verbose - 1 : 0;
+	ao.trace_fn = trace_line;
+	ao.budget_ms = CONTROL_BUDGET_MS;
+	ao.stop = &cli_stop_signal;
+	if (awstool_open(&ao, &r->aws, err) == -1)
+		return -1;
+	/* a missing stream is exit 3 now, not a retry loop per batch */
+	if (kinesis_describe(r->aws.client, o->stream, status, &shards,
+	    err) == -1)
+		return errbuf_prefix(err, "stream %s", o->stream);
+	if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "UPDATING") != 0)
+		return errbuf_set(err, ERR_CONFIG, "stream %s is %s, not "
+		    "ACTIVE", o->stream, status);
+	return 0;
+}
+
+static int
+open_shard_map(struct run *r, struct errbuf *err)
+{
+	struct kinesis_shard_list l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (kinesis_list_shards(r->aws.client, r->o->stream, &l, err) == -1) {
+		kinesis_shard_list_free(&l);
+		return errbuf_prefix(err, "stream %s", r->o->stream);
+	}
+	rc = producer_shard_map_init(&r->map, &l, err);
+	kinesis_shard_list_free(&l);
+	return rc;
+}
+
+static int
+open_dead_letter(struct run *r, struct errbuf *err)
+{
+	int fd;
+
+	fd = open(r->o->dead_letter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || (r->dlq = fdopen(fd, "a")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return errbuf_set(err, ERR_CONFIG, "%s: %s",
+		    r->o->dead_letter, strerror(errno));
+	}
+	return 0;
+}
+
+static int
+max_attempts(const struct opts *o)
+{
+	const char *env = getenv("AWS_MAX_ATTEMPTS");
+	long long n;
+	struct errbuf e;
+
+	if (o->max_attempts > 0)
+		return o->max_attempts;
+	if (env != NULL && cli_parse_llong(env, 1, MAX_ATTEMPTS_LIMIT, &n,
+	    &e) == 0)
+		return (int)n;
+	return DEFAULT_MAX_ATTEMPTS;
+}
+
+static int
+open_engine(struct run *r, struct errbuf *err)
+{
+	const struct opts *o = r->o;
+	struct producer_config pc;
+	struct http_options ho = r->aws.http;
+	unsigned char seed[8];
+
+	ho.timeout_ms = REQUEST_TIMEOUT_MS;
+	r->ncalls = (size_t)o->inflight;
+	if ((r->m = http_multi_new(&ho, r->ncalls, err)) == NULL)
+		return -1;
+	r->calls = calloc(r->ncalls, sizeof(*r->calls));
+	r->done = calloc(r->ncalls, sizeof(*r->done));
+	r->results = calloc(KINESIS_MAX_BATCH_RECORDS, sizeof(*r->results));
+	if (r->calls == NULL || r->done == NULL || r->results == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		return errbuf_set(err, ERR_SYSTEM, "no random bytes");
+	memcpy(&r->rng, seed, sizeof(r->rng));
+	r->rng |= 1;
+	memset(&pc, 0, sizeof(pc));
+	pc.max_attempts = max_attempts(o);
+	pc.timeout_ms = o->timeout_ms;
+	pc.linger_ms = o->linger_ms;
+	pc.ordered = o->ordered;
+	pc.hash_key = o->hash_key;
+	pc.aggregate_size = o->aggregate ? (size_t)o->agg_size : 0;
+	pc.ngroups = o->aggregate && r->map.n > 0 ? r->map.n : 1;
+	pc.seed = r->rng ^ 0x5DEECE66DULL;
+	if ((r->p = producer_new(&pc, err)) == NULL)
+		return -1;
+	r->file = -1;
+	return next_input(r, err);
+}
+
+static void
+close_run(struct run *r)
+{
+	size_t i;
+
+	http_multi_free(r->m);
+	for (i = 0; r->calls != NULL && i < r->ncalls; i++) {
+		aws_signed_free(&r->calls[i].sig);
+		kinesis_batch_free(&r->calls[i].batch);
+	}
+	free(r->calls);
+	free(r->done);
+	free(r->results);
+	producer_free(r->p);
+	producer_shard_map_free(&r->map);
+	ndjson_reader_free(r->in);
+	if (r->dlq != NULL && fclose(r->dlq) == EOF) {
+		warnx("%s: %s", r->o->dead_letter, strerror(errno));
+		r->out.output = 1;
+	}
+	buf_free(&r->line);
+	buf_free(&r->key);
+	awstool_close(&r->aws);
+}
+
+static void
+summary(struct run *r)
+{
+	const struct producer_stats *s = producer_stats(r->p);
+	double secs = (double)(mono_ms() - r->start) / 1000.0;
+
+	if (s->failed > 0 && !r->o->quiet)
+		warnx("%llu of %llu records not delivered%s%s%s", s->failed,
+		    s->records, r->dlq != NULL ? " (see " : "",
+		    r->dlq != NULL ? r->o->dead_letter : "",
+		    r->dlq != NULL ? ")" : "");
+	if (r->o->verbose == 0)
+		return;
+	warnx("%llu records, %llu bytes, %llu delivered, %llu calls, "
+	    "%llu retries, %llu throttled, %llu failed, %.3f s, "
+	    "%.0f records/s", s->records, s->bytes, s->delivered, s->calls,
+	    s->retries, s->throttles, s->failed, secs,
+	    secs > 0 ? (double)s->delivered / secs : 0.0);
+}
+
+static int
+exit_code(const struct run *r)
+{
+	if (cli_stop_signal)
+		return EXIT_SIGNAL_BASE + cli_stop_signal;
+	if (r->out.config)
+		return EXIT_CONFIG;
+	if (r->out.strict)
+		return EXIT_BAD_INPUT;
+	if (r->out.temp || r->out.output)
+		return EXIT_TEMPORARY;
+	if (r->out.data)
+		return EXIT_SOME_FAILED;
+	return EXIT_ALL_HANDLED;
+}
+
+static int
+run(const struct opts *o)
+{
+	struct run r;
+	struct errbuf err;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.start = mono_ms();
+	errbuf_clear(&err);
+	if (open_aws(&r, &err) == -1 ||
+	    (o->aggregate && open_shard_map(&r, &err) == -1) ||
+	    (o->dead_letter != NULL && open_dead_letter(&r, &err) == -1) ||
+	    open_engine(&r, &err) == -1 || loop(&r, &err) == -1) {
+		warnx("%s", err.msg);
+		rc = cli_stop_signal ? EXIT_SIGNAL_BASE + cli_stop_signal :
+		    cli_exit_for(err.kind);
+		if (r.p != NULL)
+			progress(&r, 0, 1);
+		close_run(&r);
+		return rc;
+	}
+	progress(&r, 0, 1);
+	summary(&r);
+	close_run(&r);
+	if (r.out.epipe && !cli_stop_signal)
+		cli_raise_sigpipe();
+	return exit_code(&r);
+}
+
+/* ---- options ---- */
+
+enum {
+	OPT_STREAM_ARN = 256, OPT_HASH_KEY, OPT_STRICT, OPT_AGG_SIZE,
+	OPT_DRAIN, OPT_REGION, OPT_PROFILE, OPT_ENDPOINT
+};
+
+static const struct option longopts[] = {
+	{ "stream", required_argument, NULL, 's' },
+	{ "stream-arn", required_argument, NULL, OPT_STREAM_ARN },
+	{ "key", required_argument, NULL, 'k' },
+	{ "key-fixed", required_argument, NULL, 'K' },
+	{ "explicit-hash-key", required_argument, NULL, OPT_HASH_KEY },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "linger", required_argument, NULL, 'l' },
+	{ "inflight", required_argument, NULL, 'j' },
+	{ "ordered", no_argument, NULL, 'o' },
+	{ "aggregate", no_argument, NULL, 'a' },
+	{ "aggregate-size", required_argument, NULL, OPT_AGG_SIZE },
+	{ "max-attempts", required_argument, NULL, 'm' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "dead-letter", required_argument, NULL, 'd' },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "tee", no_argument, NULL, 'T' },
+	{ "region", required_argument, NULL, OPT_REGION },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A decimal in 0 .. 2^128-1, as PutRecords requires. */
+static int
+valid_hash_key(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || s[n] != '\0' || (n > 1 && s[0] == '0'))
+		return 0;
+	return kinesis_hash_cmp(s, MAX_HASH_KEY) <= 0;
+}
+
+static int
+opt_duration(const char *name, const char *arg, long long *out)
+{
+	struct errbuf e;
+
+	if (cli_parse_duration_ms(arg, out, &e) == -1)
+		return usage_error("%s: %s", name, e.msg);
+	return 0;
+}
+
+static int
+opt_number(const char *name, const char *arg, long long min, long long max,
+    long long *out)
+{
+	struct errbuf e;
+
+	if (cli_parse_llong(arg, min, max, out, &e) == -1)
+		return usage_error("%s: %s", name, e.msg);
+	return 0;
+}
+
+static int
+parse_opt(int c, struct opts *o, int *done)
+{
+	struct errbuf e;
+	long long n;
+	char line[256];
+
+	switch (c) {
+	case 's': o->stream = optarg; return 0;
+	case OPT_STREAM_ARN:
+		if (strncmp(optarg, "arn:", 4) != 0)
+			return usage_error("--stream-arn: '%s' is not an ARN",
+			    optarg);
+		o->stream = optarg;
+		return 0;
+	case 'k': o->key_field = optarg; return 0;
+	case 'K': o->key_fixed = optarg; return 0;
+	case OPT_HASH_KEY:
+		if (!valid_hash_key(optarg))
+			return usage_error("--explicit-hash-key: '%s' is not a "
+			    "decimal from 0 to 2^128-1", optarg);
+		o->hash_key = optarg;
+		return 0;
+	case 'r': o->raw = 1; return 0;
+	case OPT_STRICT: o->strict = 1; return 0;
+	case 'l': return opt_duration("--linger", optarg, &o->linger_ms);
+	case 'j':
+		return opt_number("--inflight", optarg, 1,
+		    HTTP_MULTI_MAX_HANDLES, &o->inflight);
+	case 'o': o->ordered = 1; return 0;
+	case 'a': o->aggregate = 1; return 0;
+	case OPT_AGG_SIZE:
+		if (cli_parse_size(optarg, &o->agg_size, &e) == -1)
+			return usage_error("--aggregate-size: %s", e.msg);
+		if (o->agg_size < 1024 || o->agg_size >
+		    KINESIS_MAX_RECORD_BYTES)
+			return usage_error("--aggregate-size: must be 1KiB to "
+			    "1MiB");
+		return 0;
+	case 'm':
+		if (opt_number("--max-attempts", optarg, 1,
+		    MAX_ATTEMPTS_LIMIT, &n) != 0)
+			return EXIT_USAGE;
+		o->max_attempts = (int)n;
+		return 0;
+	case 't': return opt_duration("--timeout", optarg, &o->timeout_ms);
+	case 'd': o->dead_letter = optarg; return 0;
+	case OPT_DRAIN:
+		return opt_duration("--drain-timeout", optarg, &o->drain_ms);
+	case 'T': o->tee = 1; return 0;
+	case OPT_REGION: o->region = optarg; return 0;
+	case OPT_PROFILE: o->profile = optarg; return 0;
+	case OPT_ENDPOINT: o->endpoint = optarg; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case 'v': o->verbose++; return 0;
+	case 'h':
+		usage(stdout);
+		*done = 1;
+		return fflush(stdout) == EOF ? EXIT_TEMPORARY : 0;
+	case 'V':
+		cli_version_line(PROG, line, sizeof(line));
+		*done = 1;
+		return puts(line) == EOF || fflush(stdout) == EOF ?
+		    EXIT_TEMPORARY : 0;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+static int
+validate(struct opts *o)
+{
+	if (o->stream == NULL)
+		return usage_error("--stream is required");
+	if (o->key_field != NULL && o->key_fixed != NULL)
+		return usage_error("--key and --key-fixed exclude each other");
+	if (o->key_field != NULL && o->raw)
+		return usage_error("--key reads a JSON field: not with --raw "
+		    "(use --key-fixed)");
+	if (o->key_field != NULL && o->key_field[0] == '\0')
+		return usage_error("--key: empty field name");
+	if (o->aggregate && o->hash_key != NULL)
+		return usage_error("--explicit-hash-key cannot be combined "
+		    "with --aggregate: the KPL sub-records would not carry "
+		    "it");
+	if (o->linger_ms > 3600000LL)
+		return usage_error("--linger: at most 1h");
+	if (o->nfiles == 0) {
+		static char *stdin_only[] = { "-", NULL };
+		o->files = stdin_only;
+		o->nfiles = 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	int c, rc, done = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.linger_ms = DEFAULT_LINGER_MS;
+	o.inflight = DEFAULT_INFLIGHT;
+	o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	o.drain_ms = DEFAULT_DRAIN_MS;
+	o.agg_size = DEFAULT_AGG_SIZE;
+	opterr = 0;	/* our own words, with PROG, not argv[0] */
+	while ((c = getopt_long(argc, argv, ":s:k:K:rl:j:oam:t:d:TqvhV",
+	    longopts, NULL)) != -1) {
+		if (c == '?')
+			return usage_error("unknown option '%s'",
+			    argv[optind - 1]);
+		if (c == ':')
+			return usage_error("option '%s' needs a value",
+			    argv[optind - 1]);
+		if ((rc = parse_opt(c, &o, &done)) != 0 || done)
+			return rc;
+	}
+	o.files = argv + optind;
+	o.nfiles = argc - optind;
+	if ((rc = validate(&o)) != 0)
+		return rc;
+	if (cli_signals_install() == -1) {
+		warnx("signals: %s", strerror(errno));
+		return EXIT_TEMPORARY;
+	}
+	return run(&o);
+}

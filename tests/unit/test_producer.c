@@ -1,0 +1,426 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "kpl.h"
+#include "producer.h"
+#include "tap.h"
+
+static struct producer_config
+config(void)
+{
+	struct producer_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.max_attempts = 3;
+	c.linger_ms = 100;
+	c.ngroups = 1;
+	c.seed = 42;
+	return c;
+}
+
+static void
+add(struct producer *p, int i, const char *key, long long now)
+{
+	char data[32];
+	struct errbuf e;
+
+	snprintf(data, sizeof(data), "{\"n\":%d}", i);
+	if (producer_add(p, data, strlen(data), key, strlen(key), 0, 0,
+	    (unsigned long)i, now, &e) != 0)
+		printf("# add %d: %s\n", i, e.msg);
+}
+
+/* base64 to bytes; EVP_DecodeBlock counts padding as data */
+static size_t
+unbase64(const char *s, unsigned char *out)
+{
+	size_t n = strlen(s);
+	int got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+
+	if (got < 0)
+		return 0;
+	return (size_t)got - (n > 0 && s[n - 1] == '=') -
+	    (n > 1 && s[n - 2] == '=');
+}
+
+/* The body's Records, as JSON, to check what a batch holds. */
+static json_t *
+records_of(const struct kinesis_batch *b)
+{
+	json_t *root = json_loadb(b->body.data, b->body.len, 0, NULL);
+	json_t *r = json_incref(json_object_get(root, "Records"));
+
+	json_decref(root);
+	return r;
+}
+
+static void
+results_ok(struct kinesis_put_result *r, size_t n, const char *fail_code,
+    const size_t *fail, size_t nfail)
+{
+	size_t i, j;
+
+	memset(r, 0, n * sizeof(*r));
+	for (i = 0; i < n; i++) {
+		snprintf(r[i].shard, sizeof(r[i].shard), "shardId-000000000000");
+		snprintf(r[i].seq, sizeof(r[i].seq), "%zu", 1000 + i);
+		for (j = 0; j < nfail; j++)
+			if (fail[j] == i) {
+				r[i].seq[0] = '\0';
+				snprintf(r[i].error_code,
+				    sizeof(r[i].error_code), "%s", fail_code);
+				snprintf(r[i].error_message,
+				    sizeof(r[i].error_message), "nope");
+			}
+	}
+}
+
+static void
+test_linger_and_limits(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	long long wake;
+	struct errbuf e;
+	int i;
+
+	add(p, 1, "k", 0);
+	is_int(producer_next_batch(p, 50, 0, "s", &b, &call, &wake, &e), 0,
+	    "a lone record waits for linger");
+	is_int(wake, 100, "wake-up at linger end");
+	is_int(producer_next_batch(p, 100, 0, "s", &b, &call, &wake, &e), 1,
+	    "sent once linger passed");
+	for (i = 2; i <= 1200; i++)
+		add(p, i, "k", 200);
+	is_int(producer_next_batch(p, 200, 0, "s", &b, &call, &wake, &e), 500,
+	    "a full batch goes at once, 500 records");
+	is_int(producer_next_batch(p, 200, 0, "s", &b, &call, &wake, &e), 500,
+	    "second full batch");
+	is_int(producer_next_batch(p, 200, 0, "s", &b, &call, &wake, &e), 0,
+	    "199 left wait");
+	is_int(producer_next_batch(p, 200, 1, "s", &b, &call, &wake, &e), 199,
+	    "flush sends the rest");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_byte_limit(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	long long wake;
+	struct errbuf e;
+	char *big = malloc(1000000);
+	int i;
+
+	memset(big, 'x', 1000000);
+	for (i = 0; i < 7; i++)
+		producer_add(p, big, 1000000, "k", 1, 0, 0, (unsigned long)i,
+		    0, &e);
+	is_int(producer_next_batch(p, 0, 0, "s", &b, &call, &wake, &e), 5,
+	    "5 MiB: five 1 MB records per call");
+	ok(b.bytes <= KINESIS_MAX_BATCH_BYTES, "batch bytes within limit");
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e), 2,
+	    "then the other two");
+	kinesis_batch_free(&b);
+	producer_free(p);
+	free(big);
+}
+
+static void
+test_partial_retry_in_order(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct kinesis_put_result res[4];
+	struct producer_call call, call2;
+	struct producer_report rep;
+	size_t fail[] = { 1 };
+	long long wake;
+	struct errbuf e;
+	json_t *recs;
+	int i;
+
+	for (i = 1; i <= 4; i++)
+		add(p, i, "k", 0);
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e), 4,
+	    "four sent");
+	results_ok(res, 4, "ProvisionedThroughputExceededException", fail, 1);
+	producer_call_done(p, &call, res, 10);
+	ok(producer_next_report(p, &rep) && rep.delivered && rep.line == 1,
+	    "line 1 reported");
+	ok(!producer_next_report(p, &rep), "line 2 pending holds back 3, 4");
+	is_int(producer_next_batch(p, 10, 1, "s", &b, &call2, &wake, &e), 0,
+	    "retry not yet due");
+	ok(wake > 10 && wake <= 10 + 1000, "throttle backoff within 1 s");
+	is_int(producer_next_batch(p, wake, 0, "s", &b, &call2, &wake, &e), 1,
+	    "only the failed entry is resent");
+	recs = records_of(&b);
+	is_str(json_string_value(json_object_get(json_array_get(recs, 0),
+	    "Data")), "eyJuIjoyfQ==", "and it is record 2");
+	json_decref(recs);
+	results_ok(res, 1, NULL, NULL, 0);
+	producer_call_done(p, &call2, res, 2000);
+	for (i = 2; i <= 4; i++)
+		ok(producer_next_report(p, &rep) && rep.delivered &&
+		    (int)rep.line == i && rep.attempts == (i == 2 ? 2 : 1),
+		    "line %d reported in order", i);
+	ok(producer_idle(p), "idle");
+	is_int(producer_stats(p)->retries, 1, "one retry counted");
+	is_int(producer_stats(p)->throttles, 1, "one throttle counted");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_give_up(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	struct producer_report rep;
+	struct producer_call_error ce = { "InternalFailure", "boom", ERR_TEMP,
+	    1, 0, -1 };
+	struct producer_call_error bad = { "ValidationException", "no",
+	    ERR_DATA, 0, 0, -1 };
+	long long wake, now = 0;
+	struct errbuf e;
+	int n = 0;
+
+	add(p, 1, "k", 0);
+	while (producer_next_batch(p, now, 1, "s", &b, &call, &wake, &e) == 1) {
+		n++;
+		producer_call_failed(p, &call, &ce, now);
+		now += 100000;
+	}
+	is_int(n, 3, "max_attempts sends");
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.kind == ERR_TEMP && rep.attempts == 3, "then failed, temporary");
+	is_str(rep.code, "InternalFailure", "with the last code");
+	is_str(rep.message, "boom (3 attempts)", "and message");
+	add(p, 2, "k", now);
+	producer_next_batch(p, now, 1, "s", &b, &call, &wake, &e);
+	producer_call_failed(p, &call, &bad, now);
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.kind == ERR_DATA && rep.attempts == 1,
+	    "a refused request is not retried");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_timeout(void)
+{
+	struct producer_config c = config();
+	struct producer *p;
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	struct producer_report rep;
+	struct producer_call_error ce = { "ThrottlingException", "slow",
+	    ERR_TEMP, 1, 1, 5000 };
+	long long wake;
+	struct errbuf e;
+
+	c.timeout_ms = 3000;
+	c.max_attempts = 50;
+	p = producer_new(&c, NULL);
+	add(p, 1, "k", 0);
+	producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e);
+	producer_call_failed(p, &call, &ce, 10);
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    strstr(rep.message, "delivery timeout") != NULL,
+	    "Retry-After beyond the timeout: given up");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_refusals(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct producer_report rep;
+	char key[300];
+	char *big = calloc(1, KINESIS_MAX_RECORD_BYTES);
+	struct errbuf e;
+
+	memset(key, 'k', sizeof(key));
+	producer_add(p, "{}", 2, key, 257, 0, 0, 1, 0, &e);
+	producer_add(p, "{}", 2, "", 0, 0, 0, 2, 0, &e);
+	producer_add(p, big, KINESIS_MAX_RECORD_BYTES, "k", 1, 0, 0, 3, 0, &e);
+	producer_add_failed(p, "x", 1, 0, 4, PRODUCER_E_JSON, "bad", &e);
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    strcmp(rep.code, PRODUCER_E_KEY) == 0, "257-char key refused");
+	ok(producer_next_report(p, &rep) && strcmp(rep.code, PRODUCER_E_KEY)
+	    == 0, "empty key refused");
+	ok(producer_next_report(p, &rep) && strcmp(rep.code,
+	    PRODUCER_E_TOOLARGE) == 0 && rep.len == KINESIS_MAX_RECORD_BYTES,
+	    "1 MiB + key refused, data kept for the dead letter");
+	ok(producer_next_report(p, &rep) && rep.line == 4 &&
+	    strcmp(rep.message, "bad") == 0, "invalid input keeps its place");
+	is_int(producer_utf8_chars("\xc3\xa9t\xc3\xa9", 5), 3,
+	    "characters, not bytes");
+	producer_free(p);
+	free(big);
+}
+
+static void
+test_ordered(void)
+{
+	struct producer_config c = config();
+	struct producer *p;
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct kinesis_put_result res[4];
+	struct producer_call c1, c2;
+	long long wake;
+	struct errbuf e;
+
+	c.ordered = 1;
+	p = producer_new(&c, NULL);
+	add(p, 1, "a", 0);
+	add(p, 2, "a", 0);
+	add(p, 3, "b", 0);
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &c1, &wake, &e), 2,
+	    "ordered: one record per key in flight");
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &c2, &wake, &e), 0,
+	    "the second 'a' waits");
+	results_ok(res, 2, NULL, NULL, 0);
+	producer_call_done(p, &c1, res, 5);
+	is_int(producer_next_batch(p, 5, 1, "s", &b, &c2, &wake, &e), 1,
+	    "after the first is acknowledged, it goes");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_aggregate(void)
+{
+	struct producer_config c = config();
+	struct producer *p;
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct kinesis_put_result res[4];
+	struct producer_call call;
+	struct producer_report rep;
+	struct kpl_record *kr;
+	unsigned char *raw;
+	size_t n, rawlen, i;
+	long long wake;
+	struct errbuf e;
+	json_t *recs;
+
+	c.aggregate_size = 51200;
+	c.ngroups = 2;
+	p = producer_new(&c, NULL);
+	producer_add(p, "one", 3, "a", 1, 0, 0, 1, 0, &e);
+	producer_add(p, "two", 3, "b", 1, 1, 0, 2, 0, &e);
+	producer_add(p, "three", 5, "c", 1, 0, 0, 3, 0, &e);
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e), 2,
+	    "two groups: two Kinesis records");
+	recs = records_of(&b);
+	raw = malloc(1000);
+	rawlen = unbase64(json_string_value(json_object_get(
+	    json_array_get(recs, 0), "Data")), raw);
+	ok(kpl_decode(raw, rawlen, &kr, &n, &e) == 0 && n == 2,
+	    "group 0 is a KPL aggregate of two");
+	if (n == 2) {
+		is_mem((const char *)kr[1].data, kr[1].len, "three", 5,
+		    "second sub-record");
+		is_mem(kr[1].key, kr[1].key_len, "c", 1, "with its key");
+		free(kr);
+	}
+	is_str(json_string_value(json_object_get(json_array_get(recs, 1),
+	    "Data")), "dHdv", "a lone record goes unaggregated");
+	json_decref(recs);
+	free(raw);
+	results_ok(res, 2, NULL, NULL, 0);
+	producer_call_done(p, &call, res, 1);
+	for (i = 0; i < 3; i++)
+		ok(producer_next_report(p, &rep) && rep.line == i + 1 &&
+		    rep.subseq == (i == 0 ? 0 : i == 1 ? -1 : 1),
+		    "report %zu in input order, subseq %ld", i + 1,
+		    rep.subseq);
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_abandon(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	struct producer_report rep;
+	long long wake;
+	struct errbuf e;
+
+	add(p, 1, "k", 0);
+	producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e);
+	add(p, 2, "k", 0);
+	producer_abandon(p, PRODUCER_E_STOPPED, "stopped", ERR_TEMP);
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.attempts == 1, "in flight: reported undelivered");
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.attempts == 0 && rep.kind == ERR_TEMP, "queued: too");
+	ok(producer_idle(p), "nothing held");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
+static void
+test_shard_map(void)
+{
+	struct kinesis_shard_list l = { NULL, 0, 0 };
+	struct kinesis_shard s[3];
+	struct producer_shard_map m;
+	struct errbuf e;
+	char h[40];
+
+	memset(s, 0, sizeof(s));
+	snprintf(s[0].id, sizeof(s[0].id), "shardId-1");
+	snprintf(s[0].hash_start, 40, "170141183460469231731687303715884105728");
+	snprintf(s[1].id, sizeof(s[1].id), "shardId-0");
+	snprintf(s[1].hash_start, 40, "0");
+	snprintf(s[2].id, sizeof(s[2].id), "closed");
+	snprintf(s[2].hash_start, 40, "0");
+	snprintf(s[2].end_seq, 130, "1");
+	l.v = s;
+	l.n = 3;
+	ok(producer_shard_map_init(&m, &l, &e) == 0 && m.n == 2,
+	    "open shards only");
+	is_str(m.v[0].id, "shardId-0", "sorted by range");
+	/* md5("a") = 0cc175b9...: lower half */
+	is_int(producer_shard_group(&m, "a", 1), 0, "'a' in the lower half");
+	kinesis_key_hash("b", 1, h);
+	ok(h[0] != '\0', "hash of 'b'");
+	is_int(producer_shard_group(&m, "b", 1), 1,
+	    "'b' (92eb5ffe...) in the upper half");
+	producer_shard_map_free(&m);
+}
+
+int
+main(void)
+{
+	test_linger_and_limits();
+	test_byte_limit();
+	test_partial_retry_in_order();
+	test_give_up();
+	test_timeout();
+	test_refusals();
+	test_ordered();
+	test_aggregate();
+	test_abandon();
+	test_shard_map();
+	return tap_done();
+}
