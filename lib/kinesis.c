@@ -7,33 +7,13 @@
 
 #include "aws.h"
 #include "kinesis.h"
+#include "ndjson.h"
 
+/* Kinesis names and keys are Unicode strings: invalid UTF-8 fails. */
 int
 kinesis_json_string(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-
-	if (buf_putc(b, '"') == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (buf_append(b, s + run, i - run) == -1)
-			return -1;
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			if (buf_append(b, esc, 2) == -1)
-				return -1;
-		} else if (buf_append(b, esc, sizeof(esc)) == -1)
-			return -1;
-	}
-	if (buf_append(b, s + run, n - run) == -1)
-		return -1;
-	return buf_putc(b, '"');
+	return ndjson_append_string(b, s, n);
 }
 
 /* ---- PutRecords ---- */
@@ -74,19 +54,31 @@ kinesis_batch_add(struct kinesis_batch *b, const void *data, size_t len,
 {
 	struct buf *o = &b->body;
 
+	size_t mark = o->len;
+
 	if ((b->count > 0 && buf_putc(o, ',') == -1) ||
 	    buf_puts(o, "{\"Data\":\"") == -1 || put_base64(o, data, len) ==
-	    -1 || buf_puts(o, "\",\"PartitionKey\":") == -1 ||
-	    kinesis_json_string(o, key, key_len) == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (hash_key != NULL && (buf_puts(o, ",\"ExplicitHashKey\":") == -1 ||
-	    kinesis_json_string(o, hash_key, strlen(hash_key)) == -1))
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	    -1 || buf_puts(o, "\",\"PartitionKey\":") == -1)
+		goto nomem;
+	if (kinesis_json_string(o, key, key_len) == -1 ||
+	    (hash_key != NULL && (buf_puts(o, ",\"ExplicitHashKey\":") == -1 ||
+	    kinesis_json_string(o, hash_key, strlen(hash_key)) == -1))) {
+		/* the record is left out whole; the body stays valid */
+		o->len = mark;
+		o->data[mark] = '\0';
+		return errbuf_set(err, ERR_DATA, "partition or hash key is not "
+		    "valid UTF-8 (or out of memory)");
+	}
 	if (buf_putc(o, '}') == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	b->count++;
 	b->bytes += len + key_len;
 	return 0;
+nomem:
+	o->len = mark;
+	if (o->data != NULL)
+		o->data[mark] = '\0';
+	return errbuf_set(err, ERR_SYSTEM, "out of memory");
 }
 
 int

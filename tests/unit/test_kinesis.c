@@ -33,6 +33,8 @@ test_batch_body(void)
 	kinesis_batch_add(&b, "{\"crypto\":\"bitcoin\"}", 20, "bitcoin", 7,
 	    NULL, &e);
 	kinesis_batch_add(&b, "ab", 2, "k\"\\\n", 4, "12345", &e);
+	ok(kinesis_batch_add(&b, "x", 1, "\xff", 1, NULL, &e) == -1 &&
+	    e.kind == ERR_DATA, "a key that is not UTF-8 is refused");
 	kinesis_batch_end(&b, &e);
 	is_int(b.count, 2, "two records");
 	is_int(b.bytes, 20 + 7 + 2 + 4, "bytes count data and keys");
