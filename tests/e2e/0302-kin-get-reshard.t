@@ -12,7 +12,8 @@ kg() { "$KG" --endpoint-url "$COINPIPE_KINESIS_URL" "$@"; }
 
 s=kg-reshard-$U
 create_stream "$COINPIPE_KINESIS_URL" "$s" 2 || bail "create stream $s"
-kg -s "$s" --follow -o envelope -v >"$T/follow" 2>"$T/follow.err" &
+: >"$T/follow"
+"$KG" --endpoint-url "$COINPIPE_KINESIS_URL" -s "$s" --follow -o envelope -v >"$T/follow" 2>"$T/follow.err" &
 kpid=$!
 
 pycheck "$COINPIPE_KINESIS_URL" "$s" "$T/sent" <<'PY'
