@@ -358,6 +358,8 @@ profile_process(struct chain_ctx *c, const struct awsfiles *a,
 		    strerror(errno));
 		goto out;
 	}
+	/* unbuffered: no copy of the secret left in a stdio buffer */
+	setvbuf(fp, NULL, _IONBF, 0);
 	if (read_process(fp, &out, err) == -1) {
 		pclose(fp);
 		goto out;
