@@ -8,7 +8,7 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcurl jansson libcrypto
+PKGS = libcurl jansson libcrypto zlib
 
 # Where objects and binaries go; `make asan` uses its own tree so the two
 # builds never mix objects.
