@@ -94,14 +94,15 @@ kill -0 $pid 2>/dev/null; ok $? "... while it is still running"
 kill -TERM $pid
 wait_exit $pid; rc=$?
 is "$rc" 143 "SIGTERM while polling: exit 143"
+is "$(cat "$T/err")" "" "SIGTERM while polling: nothing on stderr"
 
 # SIGTERM and SIGINT in the middle of a long wait. The demo plan warns
 # that a 90 s schedule of one call is over its monthly credits.
 COINGECKO_DEMO_API_KEY=CG-demo-test-key "$GF" -b "$B" --every 90s bitcoin \
-    >"$T/out" 2>"$T/err" &
+    >"$T/out" 2>"$T/err90" &
 pid=$!
-wait_for "[ -s '$T/err' ]"
-is "$(cat "$T/err")" "gecko-fetch: warning: 1 call every 90000 ms is 28800 calls in 30 days, over the 10000 credits of the demo plan: poll every 260s or more, select fewer coins, or set --credits" \
+wait_for "grep -q 'set --credits' '$T/err90' 2>/dev/null"
+is "$(cat "$T/err90")" "gecko-fetch: warning: 1 call every 90000 ms is 28800 calls in 30 days, over the 10000 credits of the demo plan: poll every 260s or more, select fewer coins, or set --credits" \
     "--every 90s on the demo plan: the credit warning"
 kill -TERM $pid
 wait_exit $pid; rc=$?
