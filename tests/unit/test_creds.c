@@ -622,6 +622,51 @@ test_imds(void)
 	stubsrv_stop(&s);
 }
 
+/* IMDSv1 fallback when the token PUT is not understood; 403 means off. */
+static void
+test_imds_v1_and_failures(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 405, .body = "" },
+		{ .status = 200, .body = "r1" },
+		{ .status = 200, .body = creds_json },
+		{ .status = 200, .body = "T" },
+		{ .status = 200, .body = "r1" },
+		{ .status = 200, .body = "{\"Code\": \"Expired\"}" },
+		{ .status = 403, .body = "" },
+	};
+	struct stubsrv s;
+	struct stubsrv_log log;
+	struct got g;
+	char ep[128], msg[1024];
+
+	reset_env();
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	if (!ok(stubsrv_start(&s, script, 7) == 0, "stub server starts"))
+		return;
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", s.port);
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", ep, 1);
+	fetch_once(NULL, &g);
+	expect_keys(&g, "AKIDHTTP", "TOKHTTP", "imds", "IMDSv1 fallback");
+	fetch_once(NULL, &g);
+	ok(g.rc == -1 && g.err.kind == ERR_TEMP, "Code other than Success");
+	is_str(g.err.msg, "EC2 instance metadata: the role's credentials "
+	    "answer has no \"Code\": \"Success\"", "says so");
+	fetch_once(NULL, &g);
+	snprintf(msg, sizeof(msg), "no AWS credentials (tried: environment, "
+	    "profile \"default\" in %s and %s, container, EC2 instance "
+	    "metadata (%s: HTTP 403 for a token))", cfile, kfile, ep);
+	expect_error(&g, msg, "a 403 for the token: IMDS is off");
+	if (ok(stubsrv_read(&s, &log) == 0 && log.n == 7, "seven requests"))
+		ok(stubsrv_req_header(&log.req[1],
+		    "X-aws-ec2-metadata-token") == NULL &&
+		    stubsrv_req_header(&log.req[2],
+		    "X-aws-ec2-metadata-token") == NULL,
+		    "IMDSv1: no token header on the GETs");
+	stubsrv_log_free(&log);
+	stubsrv_stop(&s);
+}
+
 /* A loopback port nobody listens on: connection refused, at once. */
 static int
 closed_port(void)
@@ -691,6 +736,7 @@ main(void)
 	test_container_urls();
 	test_container();
 	test_imds();
+	test_imds_v1_and_failures();
 	test_nothing_found();
 	is_int(leaked, 0, "no error message held secret text");
 	creds_provider_free(NULL);
