@@ -288,17 +288,41 @@ kpl_agg_init(struct kpl_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/*
+ * Index of key in the encoded table, or -1. The table is searched rather
+ * than key_list because its entries keep their length: a C string would
+ * end at a NUL byte, and "a\0b" would then be taken for "a".
+ */
+static long
+find_key(const struct kpl_agg *a, const char *key, size_t key_len)
+{
+	struct reader r, sub;
+	uint64_t tag;
+	long i;
+
+	if (a->keys.len == 0)
+		return -1;
+	r.p = (const unsigned char *)a->keys.data;
+	r.end = r.p + a->keys.len;
+	for (i = 0; r.p < r.end; i++) {
+		if (read_varint(&r, &tag) == -1 || read_len(&r, &sub) == -1)
+			return -1;
+		if ((size_t)(sub.end - sub.p) == key_len &&
+		    memcmp(sub.p, key, key_len) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* Index of key in the table, adding it when new; -1 on no memory. */
 static long
 key_index(struct kpl_agg *a, const char *key, size_t key_len)
 {
-	size_t i;
+	long found = find_key(a, key, key_len);
 	char *copy;
 
-	for (i = 0; i < a->nkeys; i++)
-		if (strlen(a->key_list[i]) == key_len &&
-		    memcmp(a->key_list[i], key, key_len) == 0)
-			return (long)i;
+	if (found != -1)
+		return found;
 	if (a->nkeys == a->key_cap) {
 		size_t cap = a->key_cap ? a->key_cap * 2 : 16;
 		void *p = realloc(a->key_list, cap * sizeof(*a->key_list));

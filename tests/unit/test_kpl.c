@@ -113,6 +113,36 @@ test_corrupt(void)
 	is_int(refused, REFERENCE_LEN, "every truncation refused");
 }
 
+/* Found by tests/fuzz/fuzz_kpl (regress/kpl/nul-in-partition-key): keys
+ * were matched as C strings, so "a" reused the table entry of "a\0b". */
+static void
+test_key_with_nul(void)
+{
+	struct kpl_record *r = NULL;
+	struct kpl_agg a;
+	struct buf out = BUF_INIT;
+	struct errbuf e;
+	size_t n = 0;
+
+	kpl_agg_init(&a);
+	kpl_agg_add(&a, "a\0b", 3, "x", 1, &e);
+	kpl_agg_add(&a, "a", 1, "y", 1, &e);
+	kpl_agg_add(&a, "a\0b", 3, "z", 1, &e);
+	kpl_agg_finish(&a, &out, &e);
+	ok(kpl_decode(out.data, out.len, &r, &n, &e) == 0 && n == 3,
+	    "keys with a NUL byte: three records");
+	if (n == 3) {
+		is_mem(r[0].key, r[0].key_len, "a\0b", 3, "record 0 key");
+		is_mem(r[1].key, r[1].key_len, "a", 1,
+		    "record 1 key is not taken for \"a\\0b\"");
+		is_mem(r[2].key, r[2].key_len, "a\0b", 3,
+		    "record 2 shares key 0");
+	}
+	free(r);
+	kpl_agg_free(&a);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -120,5 +150,6 @@ main(void)
 	test_encode_matches_reference();
 	test_round_trip_large();
 	test_corrupt();
+	test_key_with_nul();
 	return tap_done();
 }
