@@ -86,34 +86,36 @@ is "$(wc -l <"$T/out" | tr -d ' ')" 1 "the next poll still printed"
 gecko_config '{"reset":true}'
 
 # Output is flushed at each poll: the first record is readable while the
-# program still runs. Then SIGTERM: exit 143.
-"$GF" -b "$B" --every 1s bitcoin >"$T/out" 2>"$T/err" &
+# program still runs. Then SIGTERM: exit 143. (Each background run gets
+# files of its own, so that waiting for one never sees another's output.)
+"$GF" -b "$B" --every 1s bitcoin >"$T/out.term" 2>"$T/err.term" &
 pid=$!
-wait_for "[ -s '$T/out' ]"; ok $? "first poll readable before the program ends"
+wait_for "[ -s '$T/out.term' ]"; ok $? "first poll readable before the program ends"
 kill -0 $pid 2>/dev/null; ok $? "... while it is still running"
 kill -TERM $pid
 wait_exit $pid; rc=$?
 is "$rc" 143 "SIGTERM while polling: exit 143"
-is "$(cat "$T/err")" "" "SIGTERM while polling: nothing on stderr"
+is "$(cat "$T/err.term")" "" "SIGTERM while polling: nothing on stderr"
 
-# SIGTERM and SIGINT in the middle of a long wait. The demo plan warns
+# SIGTERM and SIGINT in the middle of a long wait, sent once the program
+# has said something (so its handlers are in place). The demo plan warns
 # that a 90 s schedule of one call is over its monthly credits.
 COINGECKO_DEMO_API_KEY=CG-demo-test-key "$GF" -b "$B" --every 90s bitcoin \
-    >"$T/out" 2>"$T/err90" &
+    >"$T/out.90" 2>"$T/err.90" &
 pid=$!
-wait_for "grep -q 'set --credits' '$T/err90' 2>/dev/null"
-is "$(cat "$T/err90")" "gecko-fetch: warning: 1 call every 90000 ms is 28800 calls in 30 days, over the 10000 credits of the demo plan: poll every 260s or more, select fewer coins, or set --credits" \
+wait_for "grep -q 'set --credits' '$T/err.90' 2>/dev/null"
+is "$(cat "$T/err.90")" "gecko-fetch: warning: 1 call every 90000 ms is 28800 calls in 30 days, over the 10000 credits of the demo plan: poll every 260s or more, select fewer coins, or set --credits" \
     "--every 90s on the demo plan: the credit warning"
 kill -TERM $pid
 wait_exit $pid; rc=$?
 is "$rc" 143 "SIGTERM during a 90 s wait: exit 143"
-"$GF" -q -b "$B" --every 1h bitcoin >"$T/out" 2>"$T/err" &
+"$GF" -v -b "$B" --every 1h bitcoin >"$T/out.int" 2>"$T/err.int" &
 pid=$!
-sleep 0.5
+wait_for "grep -q 'call a poll' '$T/err.int' 2>/dev/null"
 kill -INT $pid
 wait_exit $pid; rc=$?
 is "$rc" 130 "SIGINT during a 1 h wait: exit 130"
-is "$(cat "$T/out" "$T/err")" "" "-q and no poll yet: nothing printed"
+is "$(cat "$T/out.int")" "" "no poll yet: nothing on stdout"
 
 # | head -1: ends quietly by SIGPIPE, like any other tool.
 ( "$GF" -b "$B" --every 1s --count 5 bitcoin ethereum 2>"$T/err"
