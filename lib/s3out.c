@@ -13,7 +13,7 @@
 int
 s3out_is_multipart(const struct s3out *o)
 {
-	return o->upload_id != NULL;
+	return o->upload_id != NULL || o->nparts > 0;
 }
 
 int

@@ -75,7 +75,7 @@ int s3out_finish(struct s3out *o, char etag[S3_ETAG_MAX],
 /* Releases memory; aborts an unfinished multipart upload. */
 void s3out_free(struct s3out *o);
 
-/* 1 once a multipart upload was created for the object. */
+/* 1 once the object went (or is going) up as a multipart upload. */
 int s3out_is_multipart(const struct s3out *o);
 
 #endif
