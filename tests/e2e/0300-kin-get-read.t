@@ -139,4 +139,7 @@ kg >/dev/null 2>&1
 is $? 2 "no --stream: usage error"
 kg -s x --from after:12 2>"$T/err"
 is $? 2 "after:SEQ without one --shard: usage error"
+# kinesis-mock allows 50 shards in all: leave none behind
+aws_kin kinesis delete-stream --stream-name "$s" --enforce-consumer-deletion >/dev/null 2>&1
+aws_kin kinesis delete-stream --stream-name "$b" --enforce-consumer-deletion >/dev/null 2>&1
 done_testing

@@ -118,4 +118,6 @@ n=$(kg -s "$s" --shard shardId-000000000000 --shard shardId-000000000001 | wc -l
 is "$n" 600 "--shard twice: the two first shards hold the first 600 records"
 kg -s "$s" --shard shardId-000000000099 2>"$T/err"
 is $? 3 "--shard that does not exist: exit 3"
+# kinesis-mock allows 50 shards in all: leave none behind
+aws_kin kinesis delete-stream --stream-name "$s" --enforce-consumer-deletion >/dev/null 2>&1
 done_testing

@@ -54,4 +54,6 @@ AWS_MAX_ATTEMPTS=2 "$KG" --endpoint-url "$PROXY_URL" -s "$s" >"$T/out" 2>"$T/err
 is $? 4 "503 every time: exit 4"
 like "$(cat "$T/err")" '^kin-get: GetRecords shardId-000000000000: HTTP 503 ServiceUnavailable.*\(2 attempts\)' "503 every time: says so"
 proxy_stop
+# kinesis-mock allows 50 shards in all: leave none behind
+aws_kin kinesis delete-stream --stream-name "$s" --enforce-consumer-deletion >/dev/null 2>&1
 done_testing

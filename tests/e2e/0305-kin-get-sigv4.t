@@ -26,4 +26,5 @@ is $? 3 "wrong secret: exit 3"
 like "$(cat "$T/err")" '^kin-get: stream kg-sig-.*SignatureDoesNotMatch' "wrong secret: says so"
 grep -q wrong-secret "$T/err"
 is $? 1 "the secret is not printed"
+aws_moto kinesis delete-stream --stream-name "$s" >/dev/null 2>&1
 done_testing
