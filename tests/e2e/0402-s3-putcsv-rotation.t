@@ -8,6 +8,8 @@
 : >"$T/empty"
 export AWS_CONFIG_FILE="$T/empty" AWS_SHARED_CREDENTIALS_FILE="$T/empty"
 P() { "$COINPIPE_BIN/s3-putcsv" --endpoint-url "$COINPIPE_MOTO_URL" "$@"; }
+# background runs call the binary itself, so $! is its PID (not a subshell's)
+S3P=$COINPIPE_BIN/s3-putcsv
 
 b=s3p-rot-$U
 create_bucket "$b" || bail "create bucket $b"
@@ -34,7 +36,7 @@ print(len(c.get("Contents", [])))
 PY
 }
 mkfifo "$T/fifo"
-P "s3://$b/age/" --max-age 1s <"$T/fifo" 2>"$T/err.age" &
+"$S3P" --endpoint-url "$COINPIPE_MOTO_URL" "s3://$b/age/" --max-age 1s <"$T/fifo" 2>"$T/err.age" &
 pid=$!
 exec 3>"$T/fifo"
 head -2 "$T/10.ndjson" >&3
@@ -54,7 +56,7 @@ is "$?" 0 "age run exits 0 at end of input"
 
 # SIGTERM: the open object goes up, exit 143
 rm -f "$T/fifo"; mkfifo "$T/fifo"
-P "s3://$b/term/" -T <"$T/fifo" >"$T/tee.term" 2>"$T/err.term" &
+"$S3P" --endpoint-url "$COINPIPE_MOTO_URL" "s3://$b/term/" -T <"$T/fifo" >"$T/tee.term" 2>"$T/err.term" &
 pid=$!
 exec 3>"$T/fifo"
 head -4 "$T/10.ndjson" >&3

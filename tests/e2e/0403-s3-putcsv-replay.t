@@ -10,6 +10,8 @@
 : >"$T/empty"
 export AWS_CONFIG_FILE="$T/empty" AWS_SHARED_CREDENTIALS_FILE="$T/empty"
 P() { "$COINPIPE_BIN/s3-putcsv" --endpoint-url "$COINPIPE_MOTO_URL" "$@"; }
+# background runs call the binary itself, so $! is its PID (not a subshell's)
+S3P=$COINPIPE_BIN/s3-putcsv
 
 b=s3p-rep-$U
 create_bucket "$b" || bail "create bucket $b"
@@ -68,15 +70,17 @@ is "$(stat -c %a "$T/cp.json")" 600 "checkpoint is 0600"
 
 # --spool: kill -9 after the rows were read, then a rerun uploads them
 mkfifo "$T/fifo"
-P "s3://$b/spool/" --spool "$T/spool" --max-rows 4 <"$T/fifo" 2>"$T/err.sp" &
+"$S3P" --endpoint-url "$COINPIPE_MOTO_URL" "s3://$b/spool/" --spool "$T/spool" --max-rows 4 <"$T/fifo" 2>"$T/err.sp" &
 pid=$!
 exec 3>"$T/fifo"
 cut -d, -f1-2 "$T/meta.ndjson" | sed 's/$/}/' >"$T/plain.ndjson"
 cat "$T/plain.ndjson" >&3
 n=0; i=0
 while [ $i -lt 100 ]; do
-	n=$(cat "$T"/spool/*.ndjson 2>/dev/null | wc -l)
-	[ "$n" -ge 3 ] && break
+	# object 1 uploaded (its file gone), object 2 holds the last 3 rows
+	n=$(cat "$T"/spool/*-000002.ndjson 2>/dev/null | wc -l)
+	[ "$n" -ge 3 ] && ! ls "$T"/spool/*-000001.ndjson >/dev/null 2>&1 &&
+	    break
 	sleep 0.1; i=$((i + 1))
 done
 is "$n" 3 "7 rows read: 4 uploaded, 3 in the spool"
