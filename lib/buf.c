@@ -101,8 +101,12 @@ buf_steal(struct buf *b)
 {
 	char *s;
 
-	if (b->data == NULL && buf_reserve(b, 0) == -1)
-		return NULL;
+	/* realloc'd memory is not zeroed: terminate the empty string */
+	if (b->data == NULL) {
+		if (buf_reserve(b, 0) == -1)
+			return NULL;
+		b->data[0] = '\0';
+	}
 	s = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;
