@@ -699,8 +699,12 @@ loop(struct run *r, struct errbuf *err)
 
 	for (;;) {
 		now = mono_ms();
-		if (cli_stop_signal && !r->stopping)
+		if (cli_stop_signal && !r->stopping) {
+			/* lines already read count as buffered: deliver them */
+			if (!r->input_done && take_lines(r, err) == -1)
+				return -1;
 			begin_stop(r, strsignal(cli_stop_signal));
+		}
 		if (r->stopping && now >= r->drain_until && r->m != NULL)
 			drain_expired(r);
 		report(r);
