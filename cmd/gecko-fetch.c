@@ -101,9 +101,10 @@ struct group {
 	struct slot *slots;
 };
 
+/* Rows for --format table: cells end in a tab, rows in a newline. */
 struct table {
-	size_t ncols, nrows, cap;
-	char **cell;
+	size_t ncols;
+	struct buf rows;
 };
 
 static const char *const market_names[NMARKET] = {
@@ -317,6 +318,7 @@ span_seconds(struct gecko_span s)
 
 /* ---- the selected coins ---- */
 
+/* qsort() passes no context to its comparison function. */
 static const struct coins *sort_coins;
 
 static int
@@ -588,8 +590,9 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 		if ((wait = retry_wait(f, r, rc, attempt, err)) < 0)
 			break;
 		if (!f->o->quiet)
-			fprintf(stderr, PROG ": %.*s: %s; retrying in %lld ms\n",
-			    (int)strcspn(path, "?"), path, err->msg, wait);
+			fprintf(stderr, PROG ": %.*s: %s; retrying in %lld "
+			    "ms\n", (int)strcspn(path, "?"), path, err->msg,
+			    wait);
 		if (sleep_ms(wait) != 0)
 			goto stopped;
 	}
@@ -830,38 +833,25 @@ put_span(struct buf *b, struct gecko_span s)
 		buf_append(b, s.p, s.n);
 }
 
+/* A cell's text: strings without their quotes, null as "-". */
 static void
-table_add(struct table *t, char **cells)
-{
-	char **c;
-	size_t i;
-
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-
-		c = realloc(t->cell, cap * t->ncols * sizeof(*c));
-		if (c == NULL)
-			goto fail;
-		t->cell = c;
-		t->cap = cap;
-	}
-	for (i = 0; i < t->ncols; i++)
-		t->cell[t->nrows * t->ncols + i] = cells[i];
-	t->nrows++;
-	return;
-fail:
-	for (i = 0; i < t->ncols; i++)
-		free(cells[i]);
-}
-
-static char *
-span_dup(struct gecko_span s)
+table_cell(struct table *t, struct gecko_span s)
 {
 	if (s.p == NULL)
-		return strdup("-");
-	if (s.n >= 2 && s.p[0] == '"')
-		return strndup(s.p + 1, s.n - 2);
-	return strndup(s.p, s.n);
+		buf_putc(&t->rows, '-');
+	else if (s.n >= 2 && s.p[0] == '"')
+		buf_append(&t->rows, s.p + 1, s.n - 2);
+	else
+		buf_append(&t->rows, s.p, s.n);
+	buf_putc(&t->rows, '\t');
+}
+
+static void
+table_text(struct table *t, const char *s)
+{
+	struct gecko_span sp = { s, strlen(s) };
+
+	table_cell(t, sp);
 }
 
 /* One record: JSON for a pipe, or a row of the table for a person. */
@@ -870,19 +860,18 @@ emit(const struct opts *o, struct buf *out, struct table *t, const char *ts,
     const char *id, const char *vs, const struct gecko_span *val,
     const char *updated, int stale)
 {
-	size_t m, nc = 0;
-	char *cells[4 + 1 + NMARKET + 1];
+	size_t m;
 
 	if (t != NULL) {
-		cells[nc++] = strdup(id);
-		cells[nc++] = strdup(vs);
-		cells[nc++] = span_dup(val[0]);
-		cells[nc++] = strdup(updated ? updated : "-");
+		table_text(t, id);
+		table_text(t, vs);
+		table_cell(t, val[0]);
+		table_text(t, updated ? updated : "-");
 		for (m = 0; o->market && m < NMARKET; m++)
-			cells[nc++] = span_dup(val[1 + m]);
+			table_cell(t, val[1 + m]);
 		if (o->stale == STALE_MARK)
-			cells[nc++] = strdup(stale ? "stale" : "");
-		table_add(t, cells);
+			table_text(t, stale ? "stale" : "");
+		buf_putc(&t->rows, '\n');
 		return;
 	}
 	buf_puts(out, "{\"ts\":\"");
@@ -986,7 +975,7 @@ poll_group(struct fetcher *f, struct poll_ctx *p, size_t lo, size_t hi,
 
 	memset(&r, 0, sizeof(r));
 	g.slots = calloc(hi - lo, sizeof(*g.slots));
-	vals = calloc((hi - lo) * nv, sizeof(*vals));
+	vals = calloc((hi - lo) * nv + 1, sizeof(*vals));
 	if (g.slots == NULL || vals == NULL ||
 	    buf_reserve(&path, 32 + 3 * GECKO_URL_MAX) == -1) {
 		errbuf_set(err, ERR_SYSTEM, "out of memory");
@@ -1017,62 +1006,77 @@ out:
 	return rc;
 }
 
+/* Column widths of the rows; returns the number of rows. */
+static size_t
+table_widths(const struct table *t, size_t *w)
+{
+	const char *p = t->rows.data, *end = p + t->rows.len;
+	size_t col = 0, nrows = 0, n;
+
+	while (p < end) {
+		n = strcspn(p, "\t\n");
+		if (p[n] == '\t') {
+			if (col < t->ncols && n > w[col])
+				w[col] = n;
+			col++;
+		} else {
+			col = 0;
+			nrows++;
+		}
+		p += n + 1;
+	}
+	return nrows;
+}
+
 /* Numbers right-aligned, text left, two spaces between columns. */
 static void
 table_print(const struct opts *o, struct table *t, const char *ts,
     struct buf *out)
 {
-	size_t w[4 + 1 + NMARKET + 1] = { 0 }, r, i, n;
+	size_t w[4 + NMARKET + 1] = { 0 }, col = 0, row = 0, n;
+	const char *p = t->rows.data, *end = p + t->rows.len;
+	int num;
 
-	if (t->nrows <= 1)
-		goto out;	/* a header alone says nothing */
+	/* a header alone says nothing */
+	if (table_widths(t, w) <= 1)
+		return;
 	buf_printf(out, "%s\n", ts);
-	for (r = 0; r < t->nrows; r++)
-		for (i = 0; i < t->ncols; i++) {
-			const char *s = t->cell[r * t->ncols + i];
-
-			if (s != NULL && (n = strlen(s)) > w[i])
-				w[i] = n;
+	for (; p < end; p += n + 1) {
+		n = strcspn(p, "\t\n");
+		if (p[n] == '\n') {
+			while (out->len > 0 && out->data[out->len - 1] == ' ')
+				out->len--;
+			buf_putc(out, '\n');
+			col = 0;
+			row++;
+			continue;
 		}
-	for (r = 0; r < t->nrows; r++) {
-		for (i = 0; i < t->ncols; i++) {
-			const char *s = t->cell[r * t->ncols + i];
-			int num = (i == 2 || (o->market && i >= 4 &&
-			    i < 4 + NMARKET)) && r > 0;
-
-			if (s == NULL)
-				s = "?";
-			buf_printf(out, num ? "%*s" : "%-*s", (int)w[i], s);
-			if (i + 1 < t->ncols)
-				buf_puts(out, "  ");
-		}
-		while (out->len > 0 && out->data[out->len - 1] == ' ')
-			out->len--;
-		buf_putc(out, '\n');
+		num = row > 0 && (col == 2 || (o->market && col >= 4 &&
+		    col < 4 + NMARKET));
+		buf_printf(out, num ? "%*.*s  " : "%-*.*s  ", (int)w[col],
+		    (int)n, p);
+		col++;
 	}
-out:
-	for (i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cell[i]);
-	t->nrows = 0;
 }
 
 static void
 table_header(const struct opts *o, struct table *t)
 {
-	char *cells[4 + 1 + NMARKET + 1];
-	size_t m, nc = 0;
+	static const char *const market[NMARKET] = {
+		"MARKET_CAP", "VOLUME_24H", "CHANGE_24H"
+	};
+	size_t m;
 
-	cells[nc++] = strdup("CRYPTO");
-	cells[nc++] = strdup("VS");
-	cells[nc++] = strdup("PRICE");
-	cells[nc++] = strdup("UPDATED");
+	table_text(t, "CRYPTO");
+	table_text(t, "VS");
+	table_text(t, "PRICE");
+	table_text(t, "UPDATED");
 	for (m = 0; o->market && m < NMARKET; m++)
-		cells[nc++] = strdup(m == 0 ? "MARKET_CAP" : m == 1 ?
-		    "VOLUME_24H" : "CHANGE_24H");
+		table_text(t, market[m]);
 	if (o->stale == STALE_MARK)
-		cells[nc++] = strdup("STALE");
-	t->ncols = nc;
-	table_add(t, cells);
+		table_text(t, "STALE");
+	t->ncols = 4 + (o->market ? NMARKET : 0) + (o->stale == STALE_MARK);
+	buf_putc(&t->rows, '\n');
 }
 
 /* Writes a poll's output at once, so a reader never waits on a buffer. */
@@ -1119,7 +1123,7 @@ poll_once(struct fetcher *f, struct coins *c, const size_t *starts,
 	struct buf out = BUF_INIT, tail = BUF_INIT;
 	struct errbuf werr;
 	size_t i;
-	int rc = 0, wrc;
+	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&t, 0, sizeof(t));
@@ -1140,13 +1144,13 @@ poll_once(struct fetcher *f, struct coins *c, const size_t *starts,
 	total->nulls += p.st.nulls;
 	total->stale += p.st.stale;
 	total->unknown += p.st.unknown;
-	if ((wrc = write_out(&out, &werr)) != 0) {
+	if (write_out(&out, &werr) != 0) {
 		if (rc == -1)
 			fprintf(stderr, PROG ": %s: %s\n", ts, err->msg);
 		*err = werr;
 		rc = WRITE_FAILED;
 	}
-	free(t.cell);
+	buf_free(&t.rows);
 	buf_free(&out);
 	buf_free(&tail);
 	buf_free(&p.nulls);
@@ -1242,7 +1246,7 @@ run(const struct opts *o)
 		    report_fail(NULL, &err);
 		goto out;
 	}
-	if ((starts = calloc(c.id.n, sizeof(size_t))) == NULL ||
+	if ((starts = calloc(c.id.n + 1, sizeof(size_t))) == NULL ||
 	    (ncalls = plan_calls(&f, &c, starts, &err)) == 0) {
 		if (starts == NULL)
 			errbuf_set(&err, ERR_SYSTEM, "out of memory");
@@ -1443,12 +1447,14 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 	case 'h':
 		usage(stdout);
 		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY : EXIT_ALL_HANDLED;
+		return fflush(stdout) == EOF ? EXIT_TEMPORARY :
+		    EXIT_ALL_HANDLED;
 	case 'V':
 		cli_version_line(PROG, line, sizeof(line));
 		puts(line);
 		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY : EXIT_ALL_HANDLED;
+		return fflush(stdout) == EOF ? EXIT_TEMPORARY :
+		    EXIT_ALL_HANDLED;
 	}
 	fprintf(stderr, "try '" PROG " --help'\n");
 	return EXIT_USAGE;
@@ -1483,10 +1489,14 @@ validate(struct opts *o)
 				    "are codes like usd, eur, btc",
 				    o->vs.v[i]);
 		}
+	/* API ids are lower case; "Bitcoin" would come back unknown */
 	for (i = 0; i < o->ids.n; i++)
-		for (p = o->ids.v[i]; *p != '\0'; p++)
+		for (p = o->ids.v[i]; *p != '\0'; p++) {
 			if ((unsigned char)*p < 0x20)
-				return usage_error("'%s': not a coin id", o->ids.v[i]);
+				return usage_error("'%s': not a coin id",
+				    o->ids.v[i]);
+			*p = (char)tolower((unsigned char)*p);
+		}
 	if (o->base_url != NULL && strncmp(o->base_url, "http://", 7) != 0 &&
 	    strncmp(o->base_url, "https://", 8) != 0)
 		return usage_error("--base-url: '%s': expected an "

@@ -49,7 +49,6 @@ for line, r in zip(lines, recs):
             bad += 1
 print("%sok price and market number text identical in %d records" %
       ("" if bad == 0 else "not ", len(recs)))
-texts = {raw[(c, "usd")] for c in ("shiba-inu", "bitcoin") if (c, "usd") in raw}
 out = open(sys.argv[1]).read()
 print("%sok 2.492e-05 and 67187 appear verbatim" %
       ("" if '"price":2.492e-05' in out and '"price":67187,' in out
@@ -117,7 +116,6 @@ like "$(sed -n 4p "$T/out")" '^shiba-inu +usd +2\.492e-05 +2024-06-13T08:00:00Z 
 pycheck "$T/out" <<'PY'
 import sys
 rows = open(sys.argv[1]).read().splitlines()[1:]
-ends = {len(r.split("  VS")[0]) for r in rows[:1]}
 col = rows[0].index("UPDATED")
 print("%sok table: columns aligned" %
       ("" if all(r[col - 2:col] == "  " and r[col] != " " for r in rows)

@@ -116,9 +116,9 @@ test_errors(void)
 	    "Demo root: use --plan pro (or COINGECKO_PRO_API_KEY instead of "
 	    "COINGECKO_DEMO_API_KEY)", "error: nested status shape");
 	err_is(401, "{\"status\":{\"error_code\":10010,\"error_message\":"
-	    "\"x\"}}", GECKO_PRO, ERR_CONFIG, "HTTP 401 error 10010: x; the Pro "
-	    "key went to the Demo root: check --base-url (Pro is "
-	    "https://pro-api.coingecko.com/api/v3)",
+	    "\"x\"}}", GECKO_PRO, ERR_CONFIG,
+	    "HTTP 401 error 10010: x; the Pro key went to the Demo root: "
+	    "check --base-url (Pro is https://pro-api.coingecko.com/api/v3)",
 	    "error: 10010 on the Pro plan blames the URL");
 	err_is(429, "{\"status\":{\"error_code\":429,\"error_message\":"
 	    "\"You've exceeded the Rate Limit.\"}}", GECKO_DEMO, ERR_TEMP,
@@ -183,8 +183,8 @@ test_scan(void)
 	scan_is(" {\"a\":{}} \n", 0, "", "scan: empty coin");
 	scan_is("{\"a\":{\"usd\":01}}", -1,
 	    "invalid JSON: ',' or '}' expected at byte 13", "scan: leading 0");
-	scan_is("{\"a\":{\"usd\":1.}}", -1, "invalid JSON: bad number at byte 12",
-	    "scan: bad fraction");
+	scan_is("{\"a\":{\"usd\":1.}}", -1,
+	    "invalid JSON: bad number at byte 12", "scan: bad fraction");
 	scan_is("{\"a\":[1]}", -1,
 	    "invalid JSON: object expected for a coin at byte 5",
 	    "scan: coin must be an object");
