@@ -113,6 +113,9 @@ uninstall:
 clean:
 	rm -rf build build-asan tests/sigv4-cases
 
+bench: all
+	scripts/bench
+
 .SECONDARY:
 
 # Fuzzing (libFuzzer with clang; each harness also builds as a plain
