@@ -54,13 +54,18 @@ exec 3>&-
 wait $pid
 is "$?" 0 "age run exits 0 at end of input"
 
-# SIGTERM: the open object goes up, exit 143
+# SIGTERM: the open object goes up, exit 143. Five rows in one write: once
+# the first two objects (rows 1-4) are up, row 5 was read with them.
 rm -f "$T/fifo"; mkfifo "$T/fifo"
-"$S3P" --endpoint-url "$COINPIPE_MOTO_URL" "s3://$b/term/" -T <"$T/fifo" >"$T/tee.term" 2>"$T/err.term" &
+"$S3P" --endpoint-url "$COINPIPE_MOTO_URL" "s3://$b/term/" -T --max-rows 2 \
+    <"$T/fifo" >"$T/tee.term" 2>"$T/err.term" &
 pid=$!
 exec 3>"$T/fifo"
-head -4 "$T/10.ndjson" >&3
-sleep 2	# time to read the rows; if too short the check below fails
+head -5 "$T/10.ndjson" >&3
+i=0
+while [ "$(wc -l <"$T/tee.term")" -lt 2 ] && [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 kill -TERM $pid
 wait $pid
 is "$?" 143 "SIGTERM: exit 143"
@@ -96,7 +101,9 @@ age = objects("age/")
 check(sorted(len(o) - 1 for o in age) == [1, 2], "age: 2 rows, then 1 at the end",
       [len(o) for o in age])
 term = objects("term/")
-check(ids(term) == [1, 2, 3, 4], "SIGTERM uploaded the open object", term)
+check(ids(term) == [1, 2, 3, 4, 5], "SIGTERM uploaded the open object", term)
+tee = [json.loads(l) for l in open(t + "/tee.term")]
+check([x["rows"] for x in tee] == [2, 2, 1], "tee after SIGTERM", tee)
 done()
 PY
 done_testing
