@@ -220,7 +220,9 @@ graph_add(struct consumer_graph *g, const struct kinesis_shard *ks)
 
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 16;
-		if ((v = realloc(g->v, cap * sizeof(*v))) == NULL)
+		/* an array of pointers, each shard allocated on its own */
+		v = realloc(g->v, cap * sizeof(struct consumer_shard *));
+		if (v == NULL)
 			return -1;
 		g->v = v;
 		g->cap = cap;
