@@ -31,6 +31,17 @@ valid_seq(const char *s)
 	return strspn(s, "0123456789") == n;
 }
 
+/* jansson quotes the offending bytes ("near '\x1b'") and shard ids may
+ * hold any character: a damaged or hostile file must not put terminal
+ * controls into our one-line messages. */
+static void
+printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* Index of shard, or cp->n when absent; a run has few shards. */
 static size_t
 index_of(const struct checkpoint *cp, const char *shard)
@@ -87,9 +98,13 @@ checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
 	char *copy;
 	int c;
 
-	if (!valid_seq(seq))
-		return errbuf_set(err, ERR_DATA, "'%.40s': not a sequence number",
-		    seq);
+	if (!valid_seq(seq)) {
+		char shown[41];
+		snprintf(shown, sizeof(shown), "%s", seq);
+		printable(shown);
+		return errbuf_set(err, ERR_DATA, "'%s': not a sequence number",
+		    shown);
+	}
 	if ((s = find_or_add(cp, shard, err)) == NULL)
 		return -1;
 	if (s->seq != NULL) {
@@ -141,19 +156,22 @@ load_shard(struct checkpoint *cp, const char *id, json_t *v,
 	json_t *sub = json_object_get(v, "subseq");
 	json_t *fin = json_object_get(v, "finished");
 	long subseq = CHECKPOINT_NO_SUBSEQ;
+	char shown[64];
 
+	snprintf(shown, sizeof(shown), "%s", id);
+	printable(shown);
 	if (!json_is_object(v) || (seq != NULL && !json_is_string(seq)) ||
 	    (sub != NULL && (!json_is_integer(sub) ||
 	    json_integer_value(sub) < 0)) ||
 	    (fin != NULL && !json_is_boolean(fin)))
 		return errbuf_set(err, ERR_CONFIG, "shard %s: malformed entry",
-		    id);
+		    shown);
 	if (sub != NULL)
 		subseq = (long)json_integer_value(sub);
 	if (seq != NULL && checkpoint_set(cp, id, json_string_value(seq),
 	    subseq, err) == -1) {
 		err->kind = ERR_CONFIG;
-		return errbuf_prefix(err, "shard %s", id);
+		return errbuf_prefix(err, "shard %s", shown);
 	}
 	if (json_is_true(fin) && checkpoint_finish(cp, id, err) == -1)
 		return -1;
@@ -172,6 +190,7 @@ checkpoint_load(const char *path, struct checkpoint *cp, struct errbuf *err)
 	if ((root = json_load_file(path, 0, &jerr)) == NULL) {
 		if (access(path, F_OK) == -1 && errno == ENOENT)
 			return 0;
+		printable(jerr.text);
 		return errbuf_set(err, ERR_CONFIG, "%s:%d: %s", path,
 		    jerr.line, jerr.text);
 	}
