@@ -533,6 +533,24 @@ awsfiles_profile_get(const struct awsfiles *a, const char *key,
 }
 
 int
+awsfiles_set_profile(struct awsfiles *a, const char *profile,
+    struct errbuf *err)
+{
+	char *name, *section;
+
+	if ((name = strdup(profile)) == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	free(a->profile);
+	a->profile = name;
+	if ((section = config_section(a)) == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	free(a->config_section);
+	a->config_section = section;
+	a->explicit_profile = 1;
+	return 0;
+}
+
+int
 awsfiles_profile_exists(const struct awsfiles *a)
 {
 	return awsfiles_has_section(&a->creds, a->profile) ||

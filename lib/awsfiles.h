@@ -93,6 +93,14 @@ void awsfiles_close(struct awsfiles *a);
  */
 const char *awsfiles_profile_get(const struct awsfiles *a, const char *key,
     const char *sub, const char **from);
+/*
+ * Points a at another profile of the files already loaded (the links of a
+ * source_profile chain), as if opened with that name: explicit_profile
+ * becomes 1. Pointers returned by awsfiles_profile_get stay valid; a's old
+ * profile and config_section strings are freed. Returns 0, or -1 (memory).
+ */
+int awsfiles_set_profile(struct awsfiles *a, const char *profile,
+    struct errbuf *err);
 /* 1 when the profile has a section in either file. */
 int awsfiles_profile_exists(const struct awsfiles *a);
 /*

@@ -1,10 +1,34 @@
 /*
- * creds: the AWS default credential chain, in the SDK order:
- * environment, shared credentials/config files (profile), credential_process,
- * container credentials, EC2 instance metadata (IMDSv2).
+ * creds: the AWS default credential chain, in the order of botocore (the
+ * AWS CLI) and the other SDKs; the first source that is configured decides,
+ * and a configured source that fails stops the chain with its error:
+ *
+ *  1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ *     AWS_SESSION_TOKEN.
+ *  2. assume role: the profile's role_arn (without web_identity_token_file),
+ *     with source_profile (a chain of profiles) or credential_source
+ *     (Environment, Ec2InstanceMetadata, EcsContainer): STS AssumeRole.
+ *  3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,
+ *     AWS_ROLE_SESSION_NAME, each else the profile's web_identity_token_file,
+ *     role_arn, role_session_name: STS AssumeRoleWithWebIdentity.
+ *  4. IAM Identity Center (SSO): the profile's sso_account_id and
+ *     sso_role_name, with sso_session (an [sso-session NAME] section) or
+ *     the legacy sso_start_url and sso_region; the token `aws sso login`
+ *     cached in ~/.aws/sso/cache; the portal's GetRoleCredentials.
+ *  5. the profile's aws_access_key_id in the shared credentials file.
+ *  6. the profile's credential_process.
+ *  7. the profile's aws_access_key_id in the config file.
+ *  8. container credentials (ECS, EKS Pod Identity).
+ *  9. EC2 instance metadata (IMDSv2).
+ *
+ * The profile is --profile (creds_options.profile), else AWS_PROFILE, else
+ * "default". Unlike botocore, an explicit profile does not skip the
+ * environment's keys (the Java and Rust SDKs' order).
  * Temporary credentials are cached and refreshed before they expire, since
- * `kin-get --follow` runs for weeks. Secrets are wiped on free and never put
- * into an error message.
+ * `kin-get --follow` runs for weeks: the whole chain is resolved again, so a
+ * web identity token is read again from its file and an assumed role's
+ * source is fetched again. Secrets are wiped on free and never put into an
+ * error message.
  */
 #ifndef COINPIPE_CREDS_H
 #define COINPIPE_CREDS_H
@@ -22,6 +46,9 @@ struct creds_options {
 	const char *profile;	/* --profile; NULL: AWS_PROFILE, else "default" */
 	/* for container and IMDS calls; copied, may be NULL */
 	const struct http_options *http;
+	/* STS region (--region); NULL: AWS_REGION, AWS_DEFAULT_REGION, the
+	 * profile's region, else us-east-1 */
+	const char *region;
 };
 
 struct creds_provider;
@@ -39,8 +66,16 @@ void creds_provider_free(struct creds_provider *p);
 int creds_provider_get(struct creds_provider *p, time_t now,
     struct sigv4_credentials *out, struct errbuf *err);
 
+/*
+ * A provider that always hands out c (copied; wiped on free), for signing
+ * with credentials already in hand, such as the source of an AssumeRole.
+ */
+struct creds_provider *creds_provider_new_static(
+    const struct sigv4_credentials *c, struct errbuf *err);
+
 /* Which source supplied the current credentials ("environment",
- * "profile default", "container", "imds", ...), for -v. */
+ * "profile default", "assume role (profile x)", "web identity
+ * (environment)", "sso (profile x)", "container", "imds", ...), for -v. */
 const char *creds_provider_source(const struct creds_provider *p);
 
 /*

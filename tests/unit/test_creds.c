@@ -74,7 +74,7 @@ struct got {
 static struct creds_provider *
 fetch(const char *profile, time_t now, struct got *g)
 {
-	struct creds_options o = { profile, NULL };
+	struct creds_options o = { profile, NULL, NULL };
 	struct creds_provider *p;
 	struct sigv4_credentials c;
 
@@ -224,41 +224,6 @@ test_profile_files(void)
 	expect_error(&g, msg, "a malformed config file is an error");
 }
 
-static void
-test_unsupported(void)
-{
-	static const struct {
-		const char *text, *msg;
-	} cases[] = {
-		{ "role_arn = arn:aws:iam::1:role/r\nsource_profile = b\n"
-		    "aws_access_key_id = A\naws_secret_access_key = S\n",
-		    "role_arn (assume role)" },
-		{ "web_identity_token_file = /t\n", "web_identity_token_file "
-		    "(web identity)" },
-		{ "sso_session = s\n", "sso_session (IAM Identity Center (SSO))" },
-		{ "sso_start_url = https://x\nsso_account_id = 1\n",
-		    "sso_start_url (IAM Identity Center (SSO))" },
-	};
-	struct got g;
-	char text[512], msg[1024];
-	size_t i;
-
-	reset_env();
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text), "[profile p]\n%s", cases[i].text);
-		write_file(kfile, text, 0600);
-		fetch_once("p", &g);
-		snprintf(msg, sizeof(msg), "profile \"p\" in %s: %s is not "
-		    "supported yet", kfile, cases[i].msg);
-		expect_error(&g, msg, cases[i].msg);
-	}
-	unlink(kfile);
-	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token", 1);
-	fetch_once(NULL, &g);
-	expect_error(&g, "AWS_WEB_IDENTITY_TOKEN_FILE is set: web identity "
-	    "credentials are not supported yet", "web identity from the env");
-}
-
 /* A credential_process script in dir; body is shell text. */
 static void
 write_script(const char *name, const char *body)
@@ -387,7 +352,7 @@ static void
 test_refresh(void)
 {
 	struct creds_provider *p;
-	struct creds_options o = { NULL, NULL };
+	struct creds_options o = { NULL, NULL, NULL };
 	struct sigv4_credentials c;
 	struct errbuf err;
 	char exp[32], script[2048], counter[300];
@@ -728,7 +693,6 @@ main(void)
 	in_dir(kfile, sizeof(kfile), ".aws/config");
 	test_env();
 	test_profile_files();
-	test_unsupported();
 	test_process();
 	test_process_stderr();
 	test_refresh();
