@@ -56,7 +56,8 @@ struct opts {
 	enum gecko_plan plan;
 	const char *key_file;
 	const char *base_url;
-	int rate;			/* calls a minute; 0: the plan's */
+	int rate;			/* 0: the plan's, a minute */
+	long long rate_window_ms;	/* for rate */
 	long long credits;		/* -1: the plan's */
 	long long max_backoff_ms, timeout_ms;
 	int retries;
@@ -139,7 +140,7 @@ usage(FILE *f)
 	    "  -p, --plan public|demo|pro  which API root and key header\n"
 	    "  -k, --api-key-file FILE     read the key from FILE\n"
 	    "  -b, --base-url URL          API root (tests, mirrors)\n"
-	    "  -r, --rate N[/min]          client-side rate limit\n"
+	    "  -r, --rate N[/min|/s]       client-side rate limit\n"
 	    "      --credits N             monthly credits, for the warning\n"
 	    "      --retries N             retries of a failed call "
 	    "(default 3)\n"
@@ -489,6 +490,7 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 	struct http_options ho;
 	const char *base;
 	size_t n;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->o = o;
@@ -505,8 +507,12 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 		f->hdr[0].value = f->key;
 		f->nhdr = 1;
 	}
-	if (gecko_rate_init(&f->rate, o->rate ? o->rate :
-	    gecko_plan_rate(f->plan)) == -1)
+	if (o->rate > 0)
+		rc = gecko_rate_init(&f->rate, o->rate, o->rate_window_ms);
+	else
+		rc = gecko_rate_init(&f->rate, gecko_plan_rate(f->plan),
+		    60000);
+	if (rc == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	memset(&ho, 0, sizeof(ho));
 	ho.user_agent = PROG "/" COINPIPE_VERSION;
@@ -516,8 +522,9 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 	if ((f->http = http_client_new(&ho, err)) == NULL)
 		return -1;
 	if (o->verbose)
-		fprintf(stderr, PROG ": plan %s, %s, %d calls/min\n",
-		    gecko_plan_name(f->plan), f->base, f->rate.per_min);
+		fprintf(stderr, PROG ": plan %s, %s, %d calls/%s\n",
+		    gecko_plan_name(f->plan), f->base, f->rate.n,
+		    f->rate.window_ms == 1000 ? "s" : "min");
 	return 0;
 }
 
@@ -577,8 +584,10 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 		http_response_free(r);
 		memset(r, 0, sizeof(*r));
 		errbuf_clear(err);
-		gecko_rate_note(&f->rate, mono_ms());
 		rc = http_client_do(f->http, &req, r, err);
+		/* counted when the answer is in: the server saw the call
+		 * at some moment before that, never after */
+		gecko_rate_note(&f->rate, mono_ms());
 		if (f->o->verbose && rc == 0)
 			fprintf(stderr, PROG ": GET %s: HTTP %ld, %zu bytes\n",
 			    url.data, r->status, r->body.len);
@@ -1323,22 +1332,31 @@ read_ids_file(const char *path, struct strlist *ids, struct errbuf *err)
 	return rc;
 }
 
+/* "30", "30/min" or "2/s": calls in a minute or in a second. */
 static int
-parse_rate(const char *s, int *rate, struct errbuf *err)
+parse_rate(const char *s, struct opts *o, struct errbuf *err)
 {
 	char num[32];
 	size_t n = strcspn(s, "/");
 	long long v;
 
-	if (n >= sizeof(num) || (s[n] != '\0' && strcmp(s + n, "/min") != 0))
-		return errbuf_set(err, ERR_USAGE, "'%s': not a rate "
-		    "(examples: 30, 30/min)", s);
+	if (n >= sizeof(num))
+		goto bad;
+	if (s[n] == '\0' || strcmp(s + n, "/min") == 0)
+		o->rate_window_ms = 60000;
+	else if (strcmp(s + n, "/s") == 0)
+		o->rate_window_ms = 1000;
+	else
+		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
 	if (cli_parse_llong(num, 1, 100000, &v, err) == -1)
 		return -1;
-	*rate = (int)v;
+	o->rate = (int)v;
 	return 0;
+bad:
+	return errbuf_set(err, ERR_USAGE, "'%s': not a rate "
+	    "(examples: 30, 30/min, 2/s)", s);
 }
 
 static int
@@ -1422,7 +1440,7 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 	case 'k': o->key_file = arg; return 0;
 	case 'b': o->base_url = arg; return 0;
 	case 'r':
-		if (parse_rate(arg, &o->rate, &err) == -1)
+		if (parse_rate(arg, o, &err) == -1)
 			return usage_error("--rate: %s", err.msg);
 		return 0;
 	case OPT_CREDITS:

@@ -128,13 +128,14 @@ gecko_next_slot_ms(long long now_ms, long long every_ms, long long after_ms)
 }
 
 int
-gecko_rate_init(struct gecko_rate *r, int per_min)
+gecko_rate_init(struct gecko_rate *r, int n, long long window_ms)
 {
 	memset(r, 0, sizeof(*r));
-	if (per_min <= 0)
+	if (n <= 0 || window_ms <= 0)
 		return -1;
-	r->per_min = per_min;
-	r->ring = calloc((size_t)per_min, sizeof(r->ring[0]));
+	r->n = n;
+	r->window_ms = window_ms;
+	r->ring = calloc((size_t)n, sizeof(r->ring[0]));
 	return r->ring == NULL ? -1 : 0;
 }
 
@@ -150,13 +151,13 @@ gecko_rate_free(struct gecko_rate *r)
 long long
 gecko_rate_wait_ms(const struct gecko_rate *r, long long now_ms)
 {
-	long long oldest;
+	long long until;
 
-	if (r->ring == NULL || r->used < (size_t)r->per_min)
+	if (r->ring == NULL || r->used < (size_t)r->n)
 		return 0;
-	/* full ring: next is the oldest of the last per_min calls */
-	oldest = r->ring[r->next];
-	return oldest + 60000 > now_ms ? oldest + 60000 - now_ms : 0;
+	/* full ring: next is the oldest of the last n calls */
+	until = r->ring[r->next] + r->window_ms;
+	return until > now_ms ? until - now_ms : 0;
 }
 
 void
@@ -165,8 +166,8 @@ gecko_rate_note(struct gecko_rate *r, long long now_ms)
 	if (r->ring == NULL)
 		return;
 	r->ring[r->next] = now_ms;
-	r->next = (r->next + 1) % (size_t)r->per_min;
-	if (r->used < (size_t)r->per_min)
+	r->next = (r->next + 1) % (size_t)r->n;
+	if (r->used < (size_t)r->n)
 		r->used++;
 }
 

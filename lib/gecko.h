@@ -71,16 +71,18 @@ long long gecko_next_slot_ms(long long now_ms, long long every_ms,
     long long after_ms);
 
 /*
- * Client-side limiter: at most per_min calls in any 60 s window, which is
- * how the server counts. The ring holds the times of the last per_min calls.
+ * Client-side limiter: at most n calls in any window_ms (60 s for the
+ * plans, which is how the server counts). The ring holds the times of the
+ * last n calls.
  */
 struct gecko_rate {
-	int per_min;
-	long long *ring;	/* per_min entries, owned */
+	int n;
+	long long window_ms;
+	long long *ring;	/* n entries, owned */
 	size_t next, used;
 };
 
-int gecko_rate_init(struct gecko_rate *r, int per_min);
+int gecko_rate_init(struct gecko_rate *r, int n, long long window_ms);
 void gecko_rate_free(struct gecko_rate *r);
 long long gecko_rate_wait_ms(const struct gecko_rate *r, long long now_ms);
 void gecko_rate_note(struct gecko_rate *r, long long now_ms);

@@ -66,7 +66,8 @@ test_rate(void)
 {
 	struct gecko_rate r;
 
-	ok(gecko_rate_init(&r, 2) == 0, "rate: init");
+	ok(gecko_rate_init(&r, 0, 60000) == -1, "rate: 0 calls refused");
+	ok(gecko_rate_init(&r, 2, 60000) == 0, "rate: init");
 	is_int(gecko_rate_wait_ms(&r, 0), 0, "rate: first call free");
 	gecko_rate_note(&r, 1000);
 	gecko_rate_note(&r, 2000);
@@ -74,7 +75,11 @@ test_rate(void)
 	    "rate: third waits for the oldest to leave the window");
 	gecko_rate_note(&r, 61000);
 	is_int(gecko_rate_wait_ms(&r, 61000), 1000, "rate: sliding window");
+	is_int(gecko_rate_wait_ms(&r, 62500), 0, "rate: free again");
 	gecko_rate_free(&r);
+	ok(gecko_rate_init(&r, 1, 1000) == 0, "rate: per second");
+	gecko_rate_note(&r, 5000);
+	is_int(gecko_rate_wait_ms(&r, 5200), 800, "rate: 1/s waits 800 ms");
 	gecko_rate_free(&r);
 }
 
