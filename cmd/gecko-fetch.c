@@ -1372,16 +1372,14 @@ parse_choice(const char *s, const char *const *names, int *out)
 	return -1;
 }
 
-/* One option; returns 0, or an exit code for --help/--version/errors. */
+/* Which coins, what to print, when: returns 0, an exit code, or -1 when
+ * ch is not one of these options. */
 static int
-parse_one(struct opts *o, int ch, const char *arg, int *done)
+parse_what(struct opts *o, int ch, const char *arg)
 {
 	static const char *const stales[] = { "keep", "skip", "mark", NULL };
 	static const char *const formats[] = { "json", "table", NULL };
-	static const char *const plans[] = { "public", "demo", "pro", NULL };
-	char line[512];
 	struct errbuf err;
-	long long v;
 	int i;
 
 	errbuf_clear(&err);
@@ -1430,6 +1428,22 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 		if (cli_parse_llong(arg, 1, LLONG_MAX, &o->count, &err) == -1)
 			return usage_error("--count: %s", err.msg);
 		return 0;
+	}
+	return -1;
+}
+
+/* Plan, key, limits: returns 0, an exit code, or -1 when ch is not one
+ * of these options. */
+static int
+parse_how(struct opts *o, int ch, const char *arg)
+{
+	static const char *const plans[] = { "public", "demo", "pro", NULL };
+	struct errbuf err;
+	long long v;
+	int i;
+
+	errbuf_clear(&err);
+	switch (ch) {
 	case 'p':
 		if (parse_choice(arg, plans, &i) == -1)
 			return usage_error("--plan: '%s': expected public, "
@@ -1460,6 +1474,21 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 			return usage_error(ch == OPT_TIMEOUT ? "--timeout: %s" :
 			    "--max-backoff: %s", err.msg);
 		return 0;
+	}
+	return -1;
+}
+
+/* One option; returns 0, or an exit code for --help/--version/errors. */
+static int
+parse_one(struct opts *o, int ch, const char *arg, int *done)
+{
+	char line[512];
+	int rc;
+
+	if ((rc = parse_what(o, ch, arg)) != -1 ||
+	    (rc = parse_how(o, ch, arg)) != -1)
+		return rc;
+	switch (ch) {
 	case 'q': o->quiet = 1; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'h':
