@@ -898,6 +898,22 @@ test_sso_errors(void)
 	expect_error(&g, msg, "no cached token");
 }
 
+/* tests/servers/up sets both files to /dev/null: an empty file. */
+static void
+test_dev_null(void)
+{
+	struct got g;
+
+	reset_env();
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	fetch_once(NULL, &g);
+	expect_error(&g, "no AWS credentials (tried: environment, profile "
+	    "\"default\" in /dev/null and /dev/null, container, EC2 instance "
+	    "metadata (disabled by AWS_EC2_METADATA_DISABLED))",
+	    "/dev/null is an empty file");
+}
+
 int
 main(void)
 {
@@ -927,6 +943,7 @@ main(void)
 	test_web_identity_profile();
 	test_sso();
 	test_sso_errors();
+	test_dev_null();
 	is_int(leaked, 0, "no error message held secret text");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
