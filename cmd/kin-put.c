@@ -791,18 +791,17 @@ open_dead_letter(struct run *r, struct errbuf *err)
 	return 0;
 }
 
+/* --max-attempts, else AWS_MAX_ATTEMPTS or the profile's max_attempts,
+ * else a producer's default (higher than the SDKs' 3: a record given up is
+ * a record in the dead-letter file). */
 static int
-max_attempts(const struct opts *o)
+max_attempts(const struct opts *o, const struct awsconf *conf)
 {
-	const char *env = getenv("AWS_MAX_ATTEMPTS");
-	long long n;
-	struct errbuf e;
-
 	if (o->max_attempts > 0)
 		return o->max_attempts;
-	if (env != NULL && cli_parse_llong(env, 1, MAX_ATTEMPTS_LIMIT, &n,
-	    &e) == 0)
-		return (int)n;
+	if (conf->max_attempts_set)
+		return conf->max_attempts < MAX_ATTEMPTS_LIMIT ?
+		    conf->max_attempts : MAX_ATTEMPTS_LIMIT;
 	return DEFAULT_MAX_ATTEMPTS;
 }
 
@@ -828,7 +827,7 @@ open_engine(struct run *r, struct errbuf *err)
 	memcpy(&r->rng, seed, sizeof(r->rng));
 	r->rng |= 1;
 	memset(&pc, 0, sizeof(pc));
-	pc.max_attempts = max_attempts(o);
+	pc.max_attempts = max_attempts(o, &r->aws.conf);
 	pc.timeout_ms = o->timeout_ms;
 	pc.linger_ms = o->linger_ms;
 	pc.ordered = o->ordered;

@@ -271,6 +271,7 @@ resolve_attempts(const struct awsfiles *a, struct awsconf *out,
 		return errbuf_set(err, ERR_CONFIG, "%s: max_attempts must be a "
 		    "positive integer, not \"%.32s\"", from, v);
 	out->max_attempts = (int)n;
+	out->max_attempts_set = 1;
 	return 0;
 }
 

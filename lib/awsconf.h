@@ -30,6 +30,7 @@ struct awsconf {
 	int custom_endpoint;	/* 1 when not the AWS default */
 	int path_style;		/* S3: 1 path-style, 0 virtual-hosted */
 	int max_attempts;	/* max_attempts / AWS_MAX_ATTEMPTS */
+	int max_attempts_set;	/* 1 when configured, not the default */
 	char *ca_bundle;	/* AWS_CA_BUNDLE / ca_bundle, or NULL */
 };
 

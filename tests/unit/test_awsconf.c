@@ -290,12 +290,14 @@ test_attempts_and_ca(void)
 	setenv("AWS_REGION", "us-east-1", 1);
 	resolve(&r, "kinesis", NULL, NULL, AWSCONF_ADDR_AUTO);
 	is_int(r.c.max_attempts, AWSCONF_DEFAULT_MAX_ATTEMPTS, "default 3");
+	is_int(r.c.max_attempts_set, 0, "the default is not 'configured'");
 	ok(r.c.ca_bundle == NULL, "no CA bundle by default");
 	write_file(cfile, "[default]\nmax_attempts = 7\n"
 	    "ca_bundle = /etc/ssl/profile.pem\n");
 	resolve(&r, "kinesis", NULL, NULL, AWSCONF_ADDR_AUTO);
 	is_int(r.c.max_attempts, 7, "max_attempts from the profile "
 	    "(credentials file, as botocore merges it)");
+	is_int(r.c.max_attempts_set, 1, "a configured value says so");
 	is_str(r.c.ca_bundle, "/etc/ssl/profile.pem", "ca_bundle from it");
 	setenv("AWS_MAX_ATTEMPTS", "5", 1);
 	setenv("AWS_CA_BUNDLE", "/etc/ssl/env.pem", 1);
