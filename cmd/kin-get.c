@@ -888,7 +888,11 @@ open_run(struct run *r, const struct opts *o, struct errbuf *err)
 	if (awstool_open(&ao, &r->aws, err) == -1)
 		return -1;
 	r->multi = http_multi_new(&r->aws.http, MAX_INFLIGHT, err);
-	return r->multi == NULL ? -1 : 0;
+	if (r->multi == NULL)
+		return -1;
+	/* a signal ends a long wait for GetRecords answers at once */
+	http_multi_set_stop(r->multi, &cli_stop_signal);
+	return 0;
 }
 
 static void

@@ -56,6 +56,7 @@ struct http_multi {
 	struct http_opts opts;
 	size_t max, pending;
 	struct http_xfer x[HTTP_MULTI_MAX_HANDLES];
+	volatile sig_atomic_t *stop;	/* http_multi_set_stop */
 };
 
 int
@@ -964,6 +965,12 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+http_multi_set_stop(struct http_multi *m, volatile sig_atomic_t *stop)
+{
+	m->stop = stop;
+}
+
 int
 http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
     struct http_multi_done *done, size_t max, int *fd_ready,
@@ -984,7 +991,8 @@ http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
 		ready = fd_readable(extra_fd);
 		left = timeout_ms < 0 ? 1000 : deadline - now_ms();
 		if (n > 0 || ready || left <= 0 || max == 0 ||
-		    (m->pending == 0 && extra_fd < 0))
+		    (m->pending == 0 && extra_fd < 0) ||
+		    (m->stop != NULL && *m->stop))
 			break;
 		wfd.fd = extra_fd;
 		wfd.events = CURL_WAIT_POLLIN;

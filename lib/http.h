@@ -9,6 +9,7 @@
 #ifndef COINPIPE_HTTP_H
 #define COINPIPE_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -136,6 +137,13 @@ size_t http_multi_pending(const struct http_multi *m);
  * says whether extra_fd is readable. Returns how many completed, or -1
  * with err set when the multi handle itself failed.
  */
+/*
+ * A flag (SIGINT/SIGTERM's) that makes http_multi_wait return early: a
+ * signal interrupts libcurl's poll, which libcurl then treats as a timeout
+ * slice, so the flag is what lets the caller see the signal at once.
+ */
+void http_multi_set_stop(struct http_multi *m, volatile sig_atomic_t *stop);
+
 int http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
     struct http_multi_done *done, size_t max, int *fd_ready,
     struct errbuf *err);

@@ -412,6 +412,42 @@ test_multi(void)
 	http_multi_free(m);
 }
 
+/* A set stop flag ends a wait that would otherwise last until the (slow)
+ * answer arrives; the transfer stays pending. */
+static void
+test_multi_stop(void)
+{
+	struct stubsrv_response script[1];
+	struct http_request req = { "GET", NULL, NULL, 0, NULL, 0 };
+	struct http_multi_done done[1];
+	volatile sig_atomic_t stop = 1;
+	struct http_multi *m;
+	struct stubsrv s;
+	struct errbuf err;
+	char url[64];
+
+	memset(script, 0, sizeof(script));
+	script[0].status = 200;
+	script[0].delay_ms = 2000;
+	if (!ok(stubsrv_start(&s, script, 1) == 0, "slow stub starts"))
+		return;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/slow", s.port);
+	req.url = url;
+	m = http_multi_new(NULL, 1, &err);
+	http_multi_set_stop(m, &stop);
+	http_multi_add(m, &req, NULL, &err);
+	is_int(http_multi_wait(m, -1, -1, done, 1, NULL, &err), 0,
+	    "a set stop flag returns before the answer");
+	is_int(http_multi_pending(m), 1, "the transfer is still pending");
+	stop = 0;
+	is_int(http_multi_wait(m, -1, 10000, done, 1, NULL, &err), 1,
+	    "cleared, the wait gets the answer");
+	is_int(done[0].resp.status, 200, "answer 200");
+	http_response_free(&done[0].resp);
+	http_multi_free(m);
+	stubsrv_stop(&s);
+}
+
 int
 main(void)
 {
@@ -422,5 +458,6 @@ main(void)
 	test_retry_after();
 	test_trace_redaction();
 	test_multi();
+	test_multi_stop();
 	return tap_done();
 }
