@@ -89,6 +89,43 @@ const char *creds_provider_source(const struct creds_provider *p);
  * the Version 1 JSON document and is never quoted in an error message.
  */
 
+/*
+ * The token-service sources in detail (lib/sts speaks the protocols):
+ *
+ * assume role: role_arn, source_profile or credential_source (one of them),
+ * role_session_name (default "coinpipe-EPOCH"), external_id,
+ * duration_seconds (900 to 43200; default: STS's, one hour). mfa_serial is
+ * refused: nothing can prompt for a code in a pipeline. A source profile
+ * with static keys, or without role_arn, gives its own credentials (web
+ * identity from its settings only, SSO, keys, credential_process); else it
+ * assumes its role in turn. Repeating a profile is a loop ("profile "a":
+ * source_profile loop: a -> b -> a"), except a profile naming itself while
+ * holding static keys; at most 16 profiles in a chain.
+ * credential_source = Environment takes AWS_ACCESS_KEY_ID & co. as the
+ * role's source: when the profile in use says so, source 1 yields to it
+ * (botocore reaches that case only through --profile, see above).
+ *
+ * STS: region --region (creds_options.region), AWS_REGION,
+ * AWS_DEFAULT_REGION, the profile in use's region, else us-east-1; endpoint
+ * AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the config's [services] sts or
+ * endpoint_url, else https://sts.REGION.amazonaws.com (regional, as the SDKs
+ * now default). AssumeRole is signed with the source credentials;
+ * AssumeRoleWithWebIdentity is not (the token is the proof), and the token
+ * file is read again at every refresh (EKS rotates it).
+ *
+ * IAM Identity Center: the profile's sso_account_id and sso_role_name, and
+ * sso_start_url and sso_region from its [sso-session NAME] (sso_session) or
+ * from the profile itself (legacy); a key in both must agree. The token is
+ * read from ~/.aws/sso/cache/SHA1.json, SHA1 the hex SHA-1 of the session
+ * name (legacy: of the start URL), and is never refreshed here: an expired
+ * (or refused, 401) token gives "the SSO session has expired: run aws sso
+ * login --profile NAME". Portal: AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL, the
+ * config's [services] sso, else https://portal.sso.SSO_REGION.amazonaws.com.
+ *
+ * STS and portal calls use creds_options.http with the trace capped at
+ * level 1 (their bodies hold secrets) and a 15 s limit when it sets none.
+ */
+
 /* Parses "2026-11-28T13:05:00Z" (fraction and +HH:MM offset allowed) into
  * UTC seconds. Returns 0, or -1 when s is not such a time. */
 int creds_parse_iso8601(const char *s, time_t *out);
