@@ -67,7 +67,7 @@ struct opts {
 /* What one session with CoinGecko needs. */
 struct fetcher {
 	const struct opts *o;
-	struct http_client *http;
+	struct http_multi *http;	/* one transfer at a time, see call() */
 	enum gecko_plan plan;
 	char *key;			/* wiped on free */
 	char *base;
@@ -519,7 +519,7 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 	ho.timeout_ms = (long)o->timeout_ms;
 	ho.trace = o->verbose >= 2 ? 2 : 0;
 	ho.trace_fn = trace_line;
-	if ((f->http = http_client_new(&ho, err)) == NULL)
+	if ((f->http = http_multi_new(&ho, 1, err)) == NULL)
 		return -1;
 	if (o->verbose)
 		fprintf(stderr, PROG ": plan %s, %s, %d calls/%s\n",
@@ -531,13 +531,40 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 static void
 fetcher_free(struct fetcher *f)
 {
-	http_client_free(f->http);
+	http_multi_free(f->http);
 	if (f->key != NULL) {
 		OPENSSL_cleanse(f->key, strlen(f->key));
 		free(f->key);
 	}
 	free(f->base);
 	gecko_rate_free(&f->rate);
+}
+
+/*
+ * One request, driven in slices of 100 ms so that SIGINT/SIGTERM end the
+ * program promptly even while a server stalls: a blocking libcurl call
+ * would only return at --timeout. Returns what http_client_do returns, or
+ * STOPPED (the transfer is abandoned when the handle is freed).
+ */
+static int
+call(struct fetcher *f, const struct http_request *req,
+    struct http_response *r, struct errbuf *err)
+{
+	struct http_multi_done d;
+	int n;
+
+	if (http_multi_add(f->http, req, NULL, err) == -1)
+		return -1;
+	while ((n = http_multi_wait(f->http, -1, 100, &d, 1, NULL,
+	    err)) == 0)
+		if (cli_stop_signal)
+			return STOPPED;
+	if (n < 0)
+		return -1;
+	*r = d.resp;
+	if (d.rc != 0)
+		*err = d.err;
+	return d.rc;
 }
 
 /* How long to wait before retrying a failed call; -1: do not retry. */
@@ -584,7 +611,8 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 		http_response_free(r);
 		memset(r, 0, sizeof(*r));
 		errbuf_clear(err);
-		rc = http_client_do(f->http, &req, r, err);
+		if ((rc = call(f, &req, r, err)) == STOPPED)
+			goto stopped;
 		/* counted when the answer is in: the server saw the call
 		 * at some moment before that, never after */
 		gecko_rate_note(&f->rate, mono_ms());
@@ -726,8 +754,6 @@ select_coins(struct fetcher *f, struct coins *c, struct errbuf *err)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (c->id.n == 0)
 		return errbuf_set(err, ERR_CONFIG, "no coins selected");
-	if (o->verbose)
-		fprintf(stderr, PROG ": %zu coins selected\n", c->id.n);
 	return 0;
 }
 

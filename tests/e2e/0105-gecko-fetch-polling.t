@@ -131,5 +131,24 @@ if [ -w /dev/full ]; then
 	is "$(cat "$T/err")" "gecko-fetch: stdout: No space left on device" \
 	    ">/dev/full: says so"
 fi
+# SIGTERM while the server stalls an answer for 8 s: no waiting for the
+# request (or its --timeout) to end, so the exit comes well before the
+# answer would. Last in this file: the server only counts the stalled call
+# when it ends, and the next test must not see it.
+gecko_config '{"faults":[{"kind":"stall","seconds":8,"path":"simple/price","count":1}]}'
+"$GF" -vv -b "$B" --timeout 60s bitcoin >"$T/out.stall" 2>"$T/err.stall" &
+pid=$!
+wait_for "grep -q '> GET /api/v3/simple/price' '$T/err.stall' 2>/dev/null"
+ok $? "-vv traces the request as it goes out"
+kill -TERM $pid
+_w=0
+while kill -0 $pid 2>/dev/null && [ $_w -lt 40 ]; do
+	sleep 0.1; _w=$((_w + 1))
+done
+kill -0 $pid 2>/dev/null; is $? 1 "SIGTERM during a stalled request: gone long before the answer"
+wait_exit $pid; rc=$?
+is "$rc" 143 "SIGTERM during a stalled request: exit 143"
+gecko_config '{"reset":true}'
+wait_for "curl -s '$COINPIPE_GECKO_URL/__stats' | grep -q simple/price"
 gecko_config '{"reset":true}'
 done_testing
