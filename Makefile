@@ -116,6 +116,11 @@ clean:
 bench: all
 	scripts/bench
 
+# Not `demo: all`: on a fresh machine the build needs the packages that
+# scripts/demo installs first (scripts/install-deps); it builds afterwards.
+demo:
+	scripts/demo
+
 .SECONDARY:
 
 # Fuzzing (libFuzzer with clang; each harness also builds as a plain
