@@ -168,7 +168,9 @@ set_fill(struct creds_set *s, const char *ak, const char *sk,
 	if (s->access_key == NULL || s->secret_key == NULL ||
 	    (tok != NULL && *tok != '\0' && s->token == NULL)) {
 		set_wipe(s);
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		/* explicit -1: the analyzer cannot see into errbuf_set */
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		return -1;
 	}
 	return 0;
 }
@@ -326,9 +328,10 @@ static int
 files_for(struct resolve_ctx *r, const char *name, struct awsfiles **a,
     struct errbuf *err)
 {
-	/* a failed load is retried by each caller, and fails the same way */
 	const char *region;
 
+	*a = &r->files;
+	/* a failed load is retried by each caller, and fails the same way */
 	if (!r->loaded) {
 		if (awsfiles_open(&r->files, r->p->profile, err) == -1)
 			return -1;
@@ -337,10 +340,11 @@ files_for(struct resolve_ctx *r, const char *name, struct awsfiles **a,
 		region = awsfiles_profile_get(&r->files, "region", NULL, NULL);
 		if ((r->top = strdup(r->files.profile)) == NULL ||
 		    (region != NULL && (r->top_region = strdup(region)) ==
-		    NULL))
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		    NULL)) {
+			errbuf_set(err, ERR_SYSTEM, "out of memory");
+			return -1;
+		}
 	}
-	*a = &r->files;
 	if (name == NULL)
 		name = r->top;
 	if (strcmp(r->files.profile, name) == 0)
@@ -1732,14 +1736,18 @@ creds_provider_new_static(const struct sigv4_credentials *c,
     struct errbuf *err)
 {
 	struct creds_provider *p;
+	struct creds_set cur;
 
+	memset(&cur, 0, sizeof(cur));
 	if ((p = creds_provider_new(NULL, err)) == NULL)
 		return NULL;
-	if (set_fill(&p->cur, c->access_key, c->secret_key, c->token, 0,
+	/* filled aside, so that a failure leaves p->cur empty for the free */
+	if (set_fill(&cur, c->access_key, c->secret_key, c->token, 0,
 	    err) == -1) {
 		creds_provider_free(p);
 		return NULL;
 	}
+	p->cur = cur;
 	snprintf(p->cur.source, sizeof(p->cur.source), "static");
 	p->have = 1;
 	return p;

@@ -434,17 +434,16 @@ out:
 static void
 json_wipe(json_t *o)
 {
-	const char *k;
-	json_t *v;
+	void *it;
 
-	if (json_is_string(v = o)) {
-		OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v),
-		    json_string_length(v));
+	if (json_is_string(o)) {
+		OPENSSL_cleanse((void *)(uintptr_t)json_string_value(o),
+		    json_string_length(o));
 		return;
 	}
-	if (json_is_object(o))
-		json_object_foreach(o, k, v)
-			json_wipe(v);
+	for (it = json_object_iter(o); it != NULL;
+	    it = json_object_iter_next(o, it))
+		json_wipe(json_object_iter_value(it));
 }
 
 static void
@@ -584,7 +583,7 @@ sts_sso_cache_key(const char *name, char out[41])
 	if (EVP_Digest(name, strlen(name), md, &n, EVP_sha1(), NULL) != 1)
 		return;
 	for (i = 0; i < n && i < 20; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + (size_t)i * 2, 3, "%02x", md[i]);
 }
 
 static int
