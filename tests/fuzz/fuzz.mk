@@ -66,3 +66,8 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_MERGE=$(FUZZ_MERGE) tests/fuzz/run-fuzz $(FUZZ_BUILD) \
 		$(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+.PHONY: fuzz-clean
+clean: fuzz-clean
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
