@@ -28,7 +28,10 @@ awstool_open(const struct awstool_options *o, struct awstool *t,
 	t->http.trace_fn = o->trace_fn;
 	t->http.trace_arg = o->trace_arg;
 	memset(&cr, 0, sizeof(cr));
-	cr.profile = t->conf.profile;
+	/* only an explicit --profile: the chain treats a named profile as
+	 * required, while "default" may be absent (containers, EC2) */
+	cr.profile = o->profile;
+	cr.region = t->conf.region;
 	cr.http = &t->http;
 	if ((t->creds = creds_provider_new(&cr, err)) == NULL)
 		goto fail;

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <time.h>
 
 #include "awstool.h"
 #include "tap.h"
@@ -39,6 +40,25 @@ main(void)
 	    "User-Agent names the tool");
 	ok(t.client != NULL && t.creds != NULL, "client and credentials");
 	awstool_close(&t);
+	{
+		struct sigv4_credentials c;
+
+		unsetenv("AWS_ACCESS_KEY_ID");
+		unsetenv("AWS_SECRET_ACCESS_KEY");
+		setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+		awstool_open(&o, &t, &e);
+		ok(creds_provider_get(t.creds, time(NULL), &c, &e) == -1 &&
+		    strstr(e.msg, "no AWS credentials (tried: environment") ==
+		    e.msg, "no --profile: the whole chain is tried: %s", e.msg);
+		awstool_close(&t);
+		o.profile = "nosuch";
+		awstool_open(&o, &t, &e);
+		ok(creds_provider_get(t.creds, time(NULL), &c, &e) == -1 &&
+		    strstr(e.msg, "nosuch") != NULL,
+		    "--profile names a required profile: %s", e.msg);
+		awstool_close(&t);
+		o.profile = NULL;
+	}
 	setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9/", 1);
 	o.service = "s3";
 	o.prog = "s3-putcsv";
