@@ -247,11 +247,30 @@ redact_xml_at(const char *s, size_t n, size_t i, struct buf *out)
 	return j;
 }
 
-/* JSON and XML bodies in one pass: secret values become REDACTED. */
+/* An application/x-www-form-urlencoded body (STS query API): one line of
+ * name=value pairs, nothing JSON or XML would start with. */
+static int
+looks_like_form(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strchr(" \t\r\n\"<{[", s[i]) != NULL || s[i] == '\0')
+			return 0;
+	return memchr(s, '=', n) != NULL;
+}
+
+/* JSON and XML bodies in one pass, forms by parameter: secret values
+ * become REDACTED. */
 static void
 redact_body(const char *s, size_t n, struct buf *out)
 {
 	size_t i = 0, start;
+
+	if (looks_like_form(s, n)) {
+		redact_query(s, n, out);
+		return;
+	}
 
 	while (i < n) {
 		if (s[i] == '"')
@@ -685,6 +704,15 @@ xfer_finish(struct http_xfer *x, CURLcode rc, struct errbuf *err)
 	if (x->too_big)
 		return errbuf_set(err, ERR_SYSTEM, "%s: response body larger "
 		    "than %zu bytes", what, x->opts->o.max_response);
+	/* libcurl before 8.6 fails a response header line over its limit
+	 * (CURL_MAX_HTTP_HEADER, 100 KiB) as out of memory, without a word
+	 * in the error buffer. A real shortage shows up in our own
+	 * callbacks or later; a server that sends such a header is far
+	 * likelier, and worth a retry like any other broken answer. */
+	if (rc == CURLE_OUT_OF_MEMORY && !x->oom)
+		return errbuf_set(err, ERR_TEMP, "%s: a response header line "
+		    "over libcurl's 100 KiB limit (or out of memory)%s%s",
+		    what, x->errbuf[0] != '\0' ? ": " : "", x->errbuf);
 	if (x->oom || rc == CURLE_OUT_OF_MEMORY)
 		return errbuf_set(err, ERR_SYSTEM, "%s: out of memory", what);
 	return errbuf_set(err, kind_of(rc), "%s: %s", what,

@@ -242,7 +242,10 @@ traced_run(int level, struct buf *trace, int port)
 	struct http_request req = { "POST", NULL, h, LEN(h), body,
 	    sizeof(body) - 1 };
 	struct http_request tok = { "PUT", NULL, tokh, 1, NULL, 0 };
-	struct http_request get = { "GET", NULL, NULL, 0, NULL, 0 };
+	static const char form[] = "Action=AssumeRoleWithWebIdentity&"
+	    "WebIdentityToken=SECRET-o&RoleArn=arn%3Aaws%3Aiam";
+	struct http_request get = { "POST", NULL, NULL, 0, form,
+	    sizeof(form) - 1 };
 	struct http_response r;
 	struct http_client *c;
 	struct errbuf err;
@@ -301,13 +304,16 @@ test_trace_redaction(void)
 	    "IMDS token body redacted whole");
 	ok(t2.data != NULL && strstr(t2.data, "{ <R><SecretAccessKey>REDACTED"
 	    "</SecretAccessKey>") != NULL, "XML element redacted");
+	ok(t2.data != NULL && strstr(t2.data, "} Action=AssumeRoleWith"
+	    "WebIdentity&WebIdentityToken=REDACTED&RoleArn=arn%3Aaws%3Aiam")
+	    != NULL, "form body: secret parameter redacted, others kept");
 	ok(t2.data != NULL && strstr(t2.data, "< HTTP/1.1 200") != NULL,
 	    "status line traced");
 	ok(t1.data != NULL && strstr(t1.data, "SECRET") == NULL,
 	    "level 1 trace shows no secret");
 	is_str(t1.data, "> POST /p?x_cg_demo_api_key=REDACTED&a=1 HTTP/1.1\n"
 	    "< HTTP/1.1 200 Stub\n> PUT /p?x_cg_demo_api_key=REDACTED&a=1 "
-	    "HTTP/1.1\n< HTTP/1.1 200 Stub\n> GET /p?x_cg_demo_api_key="
+	    "HTTP/1.1\n< HTTP/1.1 200 Stub\n> POST /p?x_cg_demo_api_key="
 	    "REDACTED&a=1 HTTP/1.1\n< HTTP/1.1 200 Stub\n",
 	    "level 1: request and status lines only");
 	if (t2.data != NULL && strstr(t2.data, "SECRET") != NULL)
