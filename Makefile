@@ -99,16 +99,31 @@ lint:
 	clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) -- \
 		$(ALL_CPPFLAGS) -std=c11 $(PKG_CFLAGS) 2>/dev/null
 
+# Shell completion: bash-completion loads completions/<command> on demand,
+# so the one bash file (it completes all the tools) goes in once per tool;
+# zsh has one _<tool> file each.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	$(if $(BINS),install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/)
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+	for t in $(TOOLS); do \
+		install -m 644 completions/coinpipe.bash \
+		    $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; \
+	done
+	install -m 644 $(TOOLS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)/
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(ZSHCOMPDIR)/_%)
 
 clean:
 	rm -rf build build-asan tests/sigv4-cases
