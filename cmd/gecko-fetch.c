@@ -1538,7 +1538,7 @@ static int
 validate(struct opts *o)
 {
 	int sources = (o->ids.n > 0) + (o->top > 0) + o->all + (o->first > 0);
-	size_t i;
+	size_t i, u;
 	char *p;
 
 	if (sources == 0)
@@ -1564,11 +1564,14 @@ validate(struct opts *o)
 		}
 	/* API ids are lower case; "Bitcoin" would come back unknown */
 	for (i = 0; i < o->ids.n; i++)
-		for (p = o->ids.v[i]; *p != '\0'; p++) {
-			if ((unsigned char)*p < 0x20)
+		for (p = o->ids.v[i]; *p != '\0'; p += u) {
+			/* ids are printed in JSON strings: valid UTF-8 */
+			if ((unsigned char)*p < 0x20 ||
+			    (u = gecko_utf8_len(p, strlen(p))) == 0)
 				return usage_error("'%s': not a coin id",
 				    o->ids.v[i]);
-			*p = (char)tolower((unsigned char)*p);
+			if (u == 1)
+				*p = (char)tolower((unsigned char)*p);
 		}
 	if (o->base_url != NULL && strncmp(o->base_url, "http://", 7) != 0 &&
 	    strncmp(o->base_url, "https://", 8) != 0)

@@ -389,10 +389,44 @@ skip_ws(const struct scan *sc, const char *p)
 	return p;
 }
 
-/* p at '"'; returns the position after the closing quote. */
+size_t
+gecko_utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
+	size_t len, i;
+
+	if (n == 0 || p[0] < 0x80)
+		return n == 0 ? 0 : 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* p at '"'; returns the position after the closing quote. Strings are
+ * copied to the output as they are, so their UTF-8 is checked here. */
 static const char *
 scan_string(struct scan *sc, const char *p)
 {
+	size_t u;
+
 	for (p++; p < sc->end; p++) {
 		unsigned char c = (unsigned char)*p;
 
@@ -401,6 +435,15 @@ scan_string(struct scan *sc, const char *p)
 		if (c < 0x20) {
 			scan_fail(sc, p, "control character in string");
 			return NULL;
+		}
+		if (c >= 0x80) {
+			u = gecko_utf8_len(p, (size_t)(sc->end - p));
+			if (u == 0) {
+				scan_fail(sc, p, "invalid UTF-8 in string");
+				return NULL;
+			}
+			p += u - 1;
+			continue;
 		}
 		if (c != '\\')
 			continue;

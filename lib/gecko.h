@@ -113,6 +113,9 @@ void gecko_iso8601(long long ms, char *out, size_t outlen);
 void gecko_error_from_body(long status, const char *body, size_t len,
     enum gecko_plan plan, struct errbuf *err);
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
+size_t gecko_utf8_len(const char *s, size_t n);
+
 /* A slice of the response body: raw JSON text, not NUL-terminated. */
 struct gecko_span {
 	const char *p;

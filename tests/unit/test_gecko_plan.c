@@ -199,6 +199,17 @@ test_scan(void)
 	    "invalid JSON: unterminated string at byte 14", "scan: truncated");
 	scan_is("<html>", -1, "invalid JSON: '{' expected at byte 0",
 	    "scan: HTML");
+	scan_is("{\"a\":{\"n\":\"caf\xc3\xa9 \xe6\x97\xa5\"}}", 0,
+	    "a/n=\"caf\xc3\xa9 \xe6\x97\xa5\";", "scan: UTF-8 kept");
+	scan_is("{\"a\":{\"n\":\"\xff\"}}", -1,
+	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "scan: invalid UTF-8 refused");
+	scan_is("{\"a\":{\"n\":\"\xc0\xaf\"}}", -1,
+	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "scan: overlong UTF-8 refused");
+	scan_is("{\"a\":{\"n\":\"\xed\xa0\x80\"}}", -1,
+	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "scan: UTF-8 surrogate refused");
 }
 
 int
