@@ -653,9 +653,7 @@ call_failed(struct run *r, struct shard *s, const struct http_multi_done *d,
 		return retry_later(r, s, d, &d->err, err);
 	}
 	aws_error_parse(&d->resp, &ae);
-	errbuf_set(&why, aws_error_kind(d->resp.status, ae.code),
-	    "HTTP %ld %s%s%s", d->resp.status, ae.code,
-	    ae.message[0] ? ": " : "", ae.message);
+	aws_error_set(&why, d->resp.status, &ae);
 	if (strcmp(ae.code, "ExpiredIteratorException") == 0) {
 		/* a new iterator after the last record handled */
 		r->renewed++;
@@ -887,6 +885,8 @@ open_run(struct run *r, const struct opts *o, struct errbuf *err)
 		return -1;
 	if (awstool_open(&ao, &r->aws, err) == -1)
 		return -1;
+	if (aws_client_warning(r->aws.client) != NULL && !o->quiet)
+		warnx_("%s", aws_client_warning(r->aws.client));
 	r->multi = http_multi_new(&r->aws.http, MAX_INFLIGHT, err);
 	if (r->multi == NULL)
 		return -1;

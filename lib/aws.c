@@ -1,6 +1,7 @@
 /*
  * aws: signed requests, the one retry loop, AWS error parsing.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct aws_client {
 	char *region;
 	char *service;
 	char *endpoint;
+	char *warning;			/* aws_client_warning(), or NULL */
 	unsigned flags;			/* enum sigv4_flags */
 	int max_attempts;
 	struct creds_provider *creds;
@@ -274,9 +276,8 @@ aws_error_parse(const struct http_response *r, struct aws_error *out)
 		snprintf(out->code, sizeof(out->code), "HTTP %ld", r->status);
 }
 
-/* "HTTP 400 Code: message", or "HTTP 503" when the body named nothing. */
-static int
-set_http_error(struct errbuf *err, long status, const struct aws_error *e)
+int
+aws_error_set(struct errbuf *err, long status, const struct aws_error *e)
 {
 	enum errbuf_kind kind = aws_error_kind(status, e->code);
 
@@ -287,13 +288,77 @@ set_http_error(struct errbuf *err, long status, const struct aws_error *e)
 	    e->message[0] ? ": " : "", e->message);
 }
 
+/* ---- plain HTTP ---- */
+
+static int
+is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcasecmp(host, "localhost.") == 0)
+		return 1;
+	/* inet_pton takes only the four-part dotted quad: 127.1 or
+	 * 0x7f.0.0.1 count as names, which errs on the side of warning */
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+int
+aws_url_is_plain_remote(const char *url, char *host, size_t hostsz)
+{
+	char h[256];
+	const char *a, *end, *at, *p;
+	size_t n;
+
+	if (hostsz > 0)
+		host[0] = '\0';
+	if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	a = url + 7;
+	end = a + strcspn(a, "/?#");
+	/* user:password@ before the host */
+	for (at = NULL, p = a; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		a = at + 1;
+	if (*a == '[') {
+		a++;
+		for (p = a; p < end && *p != ']'; p++)
+			;
+	} else
+		for (p = a; p < end && *p != ':'; p++)
+			;
+	n = (size_t)(p - a);
+	if (n >= sizeof(h))
+		n = sizeof(h) - 1;
+	memcpy(h, a, n);
+	h[n] = '\0';
+	if (hostsz > 0)
+		snprintf(host, hostsz, "%s", h);
+	return !is_loopback(h);
+}
+
 /* ---- client ---- */
+
+/* What aws_client_warning() says; %s is the host. */
+#define PLAIN_HTTP_WARNING "requests to %s are signed and sent over plain " \
+	"HTTP: the access key id, signatures and any session token can be " \
+	"read on the way (use https://)"
 
 static int
 client_config(struct aws_client *c, const struct aws_options *o,
     struct errbuf *err)
 {
 	const struct awsconf *conf = o->conf;
+	char host[256];
+	int n;
 
 	if (conf == NULL || o->service == NULL || o->creds == NULL)
 		return errbuf_set(err, ERR_USAGE, "aws: configuration, service"
@@ -308,6 +373,12 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	c->endpoint = strdup(conf->endpoint);
 	if (c->region == NULL || c->service == NULL || c->endpoint == NULL)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (aws_url_is_plain_remote(conf->endpoint, host, sizeof(host))) {
+		n = snprintf(NULL, 0, PLAIN_HTTP_WARNING, host);
+		if (n < 0 || (c->warning = malloc((size_t)n + 1)) == NULL)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		snprintf(c->warning, (size_t)n + 1, PLAIN_HTTP_WARNING, host);
+	}
 	c->flags = strcmp(o->service, "s3") == 0 ? SIGV4_S3 : SIGV4_DEFAULT;
 	c->max_attempts = conf->max_attempts > 0 ? conf->max_attempts :
 	    AWSCONF_DEFAULT_MAX_ATTEMPTS;
@@ -355,6 +426,7 @@ aws_client_free(struct aws_client *c)
 	free(c->region);
 	free(c->service);
 	free(c->endpoint);
+	free(c->warning);
 	free(c);
 }
 
@@ -362,6 +434,12 @@ int
 aws_client_max_attempts(const struct aws_client *c)
 {
 	return c->max_attempts;
+}
+
+const char *
+aws_client_warning(const struct aws_client *c)
+{
+	return c != NULL ? c->warning : NULL;
 }
 
 static time_t
@@ -593,7 +671,7 @@ attempt_once(struct aws_client *c, const struct aws_request *req,
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
 	aws_error_parse(&resp->http, &resp->error);
-	set_http_error(aerr, resp->status, &resp->error);
+	aws_error_set(aerr, resp->status, &resp->error);
 	return 1;
 }
 

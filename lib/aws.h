@@ -145,12 +145,34 @@ void aws_signed_free(struct aws_signed *s);
 /* The client's max_attempts (the config's, or the standard mode's 3). */
 int aws_client_max_attempts(const struct aws_client *c);
 
+/*
+ * NULL, or a one-line warning when the client signs requests sent over plain
+ * HTTP to a host that is not loopback: the access key id, the signatures
+ * and any session token then cross the network in clear. For the tool to
+ * print once; borrowed, valid while the client lives.
+ */
+const char *aws_client_warning(const struct aws_client *c);
+
 /* ---- pure pieces ---- */
+
+/*
+ * 1 when url is http:// (any case) to a host other than loopback
+ * ("localhost", 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104), else 0; a host
+ * name is never resolved. The host, without port, user or brackets, goes
+ * to host (cut to hostsz, which may be 0).
+ */
+int aws_url_is_plain_remote(const char *url, char *host, size_t hostsz);
 
 /* Reads the error code, message and request id out of a response: JSON
  * (__type with any "prefix#" dropped, or code; message or Message), XML
  * (<Error><Code>, also inside <ErrorResponse>), x-amzn-ErrorType. */
 void aws_error_parse(const struct http_response *r, struct aws_error *out);
+
+/*
+ * Sets err to "HTTP 400 Code: message" ("HTTP 503" alone when the body
+ * named nothing), of the kind aws_error_kind() gives. Returns -1.
+ */
+int aws_error_set(struct errbuf *err, long status, const struct aws_error *e);
 
 /* 1 when code is one of the SDKs' throttling error codes. */
 int aws_error_is_throttle(const char *code);

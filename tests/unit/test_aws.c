@@ -622,6 +622,84 @@ test_signed_multi(void)
 	fixture_stop(&f);
 }
 
+/* Which endpoints make a client warn: plain HTTP beyond loopback only. */
+static void
+test_plain_remote(void)
+{
+	static const struct {
+		const char *url, *host;
+		int remote;
+	} t[] = {
+		{ "http://kinesis.example.com", "kinesis.example.com", 1 },
+		{ "HTTP://Kinesis.Example.com:80/x?y", "Kinesis.Example.com", 1 },
+		{ "http://10.0.0.5:4566", "10.0.0.5", 1 },
+		{ "http://user:pw@s3.example.net/b", "s3.example.net", 1 },
+		{ "http://[2001:db8::1]:9000/", "2001:db8::1", 1 },
+		{ "http://128.0.0.1", "128.0.0.1", 1 },
+		{ "http://127.1", "127.1", 1 },	/* not a dotted quad */
+		{ "http://localhost.example.com", "localhost.example.com", 1 },
+		{ "http://127.0.0.1:4566", "127.0.0.1", 0 },
+		{ "http://127.255.0.9/", "127.255.0.9", 0 },
+		{ "http://localhost:9000", "localhost", 0 },
+		{ "http://LOCALHOST./", "LOCALHOST.", 0 },
+		{ "http://[::1]:4566", "::1", 0 },
+		{ "http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1", 0 },
+		{ "https://kinesis.example.com", "", 0 },
+		{ "https://10.0.0.5", "", 0 },
+		{ "ftp://example.com", "", 0 },
+	};
+	char host[64];
+	size_t i;
+
+	for (i = 0; i < LEN(t); i++) {
+		is_int(aws_url_is_plain_remote(t[i].url, host, sizeof(host)),
+		    t[i].remote, t[i].url);
+		is_str(host, t[i].host, "host of the URL");
+	}
+	ok(aws_url_is_plain_remote("http://example.com", host, 0) == 1 &&
+	    aws_url_is_plain_remote(NULL, host, sizeof(host)) == 0,
+	    "no host buffer; no URL");
+}
+
+/* The client says it once, for the tool to print; not for loopback. */
+static void
+test_client_warning(void)
+{
+	char region[] = "us-east-1", ep[64];
+	struct awsconf conf;
+	struct aws_options o;
+	struct creds_provider *cp;
+	struct aws_client *c;
+	struct errbuf err;
+	const char *w;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.region = region;
+	conf.endpoint = ep;
+	conf.custom_endpoint = 1;
+	memset(&o, 0, sizeof(o));
+	o.conf = &conf;
+	o.service = "kinesis";
+	cp = creds_provider_new(NULL, &err);
+	o.creds = cp;
+	snprintf(ep, sizeof(ep), "http://kinesis.example.com:4566");
+	c = aws_client_new(&o, &err);
+	w = aws_client_warning(c);
+	ok(w != NULL && strstr(w, "kinesis.example.com") != NULL &&
+	    strstr(w, "plain HTTP") != NULL && strchr(w, '\n') == NULL,
+	    "plain HTTP to a remote host: one line naming the host");
+	aws_client_free(c);
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:4566");
+	c = aws_client_new(&o, &err);
+	ok(c != NULL && aws_client_warning(c) == NULL, "loopback: no warning");
+	aws_client_free(c);
+	snprintf(ep, sizeof(ep), "https://kinesis.example.com");
+	c = aws_client_new(&o, &err);
+	ok(c != NULL && aws_client_warning(c) == NULL, "https: no warning");
+	aws_client_free(c);
+	creds_provider_free(cp);
+}
+
 int
 main(void)
 {
@@ -639,5 +717,7 @@ main(void)
 	test_send_transport();
 	test_send_budget();
 	test_signed_multi();
+	test_plain_remote();
+	test_client_warning();
 	return tap_done();
 }
