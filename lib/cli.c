@@ -1,9 +1,11 @@
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -138,10 +140,37 @@ on_stop(int sig)
 }
 
 int
+cli_stdio_guard(void)
+{
+	int fd, n;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the wrong way round on purpose: any use fails with EBADF */
+		n = open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) |
+		    O_NOCTTY);
+		if (n == -1)
+			return -1;
+		if (n != fd) {
+			/* a lower descriptor was free after all */
+			if (dup2(n, fd) == -1) {
+				close(n);
+				return -1;
+			}
+			close(n);
+		}
+	}
+	return 0;
+}
+
+int
 cli_signals_install(void)
 {
 	struct sigaction sa;
 
+	if (cli_stdio_guard() == -1)
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_stop;

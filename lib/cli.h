@@ -1,7 +1,7 @@
 /*
  * cli: what every tool's main() needs and nothing else: number and duration
  * parsing for options, the version line, the shared exit-code table and a
- * signal flag. Pure except for cli_signals_install().
+ * signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H
@@ -45,6 +45,16 @@ int cli_exit_for(enum errbuf_kind kind);
  */
 extern volatile sig_atomic_t cli_stop_signal;
 int cli_signals_install(void);
+
+/*
+ * A tool started with standard input, output or error closed (`>&-`) would
+ * hand that number to the next file or socket it opens, and then write its
+ * records into a checkpoint file or an HTTP connection. Each closed one is
+ * opened on /dev/null the wrong way round (stdout read-only, stdin
+ * write-only), so that using it fails loudly with EBADF. Returns 0 or -1.
+ * cli_signals_install() calls it first.
+ */
+int cli_stdio_guard(void);
 
 /* After output hit EPIPE: restore SIGPIPE's default and raise it, so the
  * shell sees the same status as for any other tool killed by the pipe. */
