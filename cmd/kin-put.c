@@ -415,8 +415,9 @@ note_failure(struct run *r, const struct producer_report *rep)
 		/* refused input: always say where */
 		warnx("%s:%lu: %s", f, rep->line, rep->message);
 	else if (r->out.shown++ < MAX_PRINTED_FAILURES)
-		warnx("%s:%lu: not delivered: %s: %s", f, rep->line,
-		    rep->code, rep->message);
+		warnx("%s:%lu: not delivered: %s%s%s", f, rep->line,
+		    rep->code, rep->message[0] != '\0' ? ": " : "",
+		    rep->message);
 }
 
 static void begin_stop(struct run *r, const char *why);
@@ -593,9 +594,7 @@ finish_call(struct run *r, struct http_multi_done *d)
 			ce.retry_after_ms = http_retry_after_ms(ra,
 			    (long)time(NULL));
 		if (ce.kind == ERR_CONFIG) {
-			errbuf_set(&e, ERR_CONFIG, "HTTP %ld %s%s%s",
-			    d->resp.status, ae.code, ae.message[0] ? ": " : "",
-			    ae.message);
+			aws_error_set(&e, d->resp.status, &ae);
 			producer_call_failed(r->p, &c->pc, &ce, now);
 			fatal_stop(r, &e);
 			return;
@@ -749,6 +748,8 @@ open_aws(struct run *r, struct errbuf *err)
 	ao.stop = &cli_stop_signal;
 	if (awstool_open(&ao, &r->aws, err) == -1)
 		return -1;
+	if (aws_client_warning(r->aws.client) != NULL && !o->quiet)
+		warnx("%s", aws_client_warning(r->aws.client));
 	/* a missing stream is exit 3 now, not a retry loop per batch */
 	if (kinesis_describe(r->aws.client, o->stream, status, &shards,
 	    err) == -1)

@@ -53,6 +53,9 @@
 #define STOPPED (-2)
 /* A bad line under --strict. */
 #define STRICT_STOP (-3)
+/* A local file (dead letters, spool, checkpoint) could not be written:
+ * reading stops, and what was read before still goes up. */
+#define LOCAL_STOP (-4)
 
 struct opts {
 	char *bucket, *prefix;
@@ -117,6 +120,7 @@ struct state {
 	int columns_ready, header_done;
 	unsigned long bad;
 	int dead_fd, spool_lock_fd, recovering;
+	int local_failed;	/* st->err is about a local file */
 	const struct ndjson_reader *reader;	/* for messages */
 	struct errbuf err;
 };
@@ -477,7 +481,9 @@ object_open(struct state *st, const char *part)
 	if (!st->o->no_header && s3out_write(&ob->out, st->header.data,
 	    st->header.len, &st->err) == -1)
 		goto fail;
-	if ((v = realloc(st->objs, (st->nobjs + 1) * sizeof(*v))) == NULL)
+	/* an array of pointers: each object is allocated on its own */
+	v = realloc(st->objs, (st->nobjs + 1) * sizeof(struct object *));
+	if (v == NULL)
 		goto nomem;
 	st->objs = v;
 	st->objs[st->nobjs++] = ob;
@@ -586,7 +592,7 @@ object_unlist(struct state *st, const struct object *ob)
 	for (i = 0; i < st->nobjs; i++)
 		if (st->objs[i] == ob) {
 			memmove(&st->objs[i], &st->objs[i + 1],
-			    (st->nobjs - i - 1) * sizeof(*st->objs));
+			    (st->nobjs - i - 1) * sizeof(struct object *));
 			st->nobjs--;
 			return;
 		}
@@ -600,6 +606,7 @@ static int
 object_close(struct state *st, struct object *ob, const char *why)
 {
 	struct buf key = BUF_INIT;
+	struct errbuf first;
 	char etag[S3_ETAG_MAX];
 	int rc = -1;
 
@@ -611,10 +618,20 @@ object_close(struct state *st, struct object *ob, const char *why)
 	report_upload(st, ob, ob->out.key, why);
 	object_unlist(st, ob);
 	rc = 0;
-	if (!st->o->dry_run && checkpoint_after(st, ob) == -1)
+	if (!st->o->dry_run && checkpoint_after(st, ob) == -1) {
+		st->local_failed = st->err.kind == ERR_SYSTEM;
 		rc = -1;
-	if (rc == 0 && st->o->tee && tee_line(st, ob, ob->out.key, etag) == -1)
-		rc = -1;
+	}
+	/* the object is in S3 even when its checkpoint could not be
+	 * saved: the tee still says so, and the first error is kept */
+	if (st->o->tee) {
+		first = st->err;
+		if (tee_line(st, ob, ob->out.key, etag) == -1) {
+			if (rc == -1)
+				st->err = first;
+			rc = -1;
+		}
+	}
 	if (ob->spool_path != NULL && unlink(ob->spool_path) == -1)
 		warn("%s: %s", ob->spool_path, strerror(errno));
 	object_free(st, ob);
@@ -626,10 +643,25 @@ out:
 static int
 close_all(struct state *st, const char *why)
 {
-	while (st->nobjs > 0)
-		if (object_close(st, st->objs[0], why) == -1)
-			return -1;
-	return 0;
+	struct errbuf first;
+	struct object *ob;
+	int rc = 0;
+
+	while (st->nobjs > 0) {
+		ob = st->objs[0];
+		if (object_close(st, ob, why) == 0)
+			continue;
+		if (rc == 0)
+			first = st->err;
+		rc = -1;
+		/* an upload that failed leaves its object listed: stop; one
+		 * that went up (its checkpoint failed) lets the others go */
+		if (st->nobjs > 0 && st->objs[0] == ob)
+			break;
+	}
+	if (rc == -1)
+		st->err = first;
+	return rc;
 }
 
 /* Closes objects past --max-age; returns ms until the next one is due
@@ -685,9 +717,11 @@ bad_line(struct state *st, const char *line, size_t len,
 	st->bad++;
 	if (st->dead_fd != -1 && line != NULL &&
 	    (write_fd(st->dead_fd, line, len) == -1 ||
-	    write_fd(st->dead_fd, "\n", 1) == -1))
+	    write_fd(st->dead_fd, "\n", 1) == -1)) {
+		st->local_failed = 1;
 		return errbuf_set(&st->err, ERR_SYSTEM, "%s: %s",
 		    st->o->dead_letter, strerror(errno));
+	}
 	return st->o->strict ? STRICT_STOP : 0;
 }
 
@@ -759,14 +793,20 @@ static int
 object_append(struct state *st, struct object *ob, const char *line,
     size_t len)
 {
-	if (ob->spool_fd != -1 && (write_fd(ob->spool_fd, line, len) == -1 ||
-	    write_fd(ob->spool_fd, "\n", 1) == -1))
-		return errbuf_set(&st->err, ERR_SYSTEM, "%s: %s",
-		    ob->spool_path, strerror(errno));
 	if (s3out_write(&ob->out, st->row.data, st->row.len, &st->err) == -1)
 		return -1;
 	ob->rows++;
-	return note_seq(st, ob);
+	if (note_seq(st, ob) == -1)
+		return -1;
+	/* after the object took the row, so that a full disk loses nothing:
+	 * the object is still uploaded (LOCAL_STOP) */
+	if (ob->spool_fd != -1 && (write_fd(ob->spool_fd, line, len) == -1 ||
+	    write_fd(ob->spool_fd, "\n", 1) == -1)) {
+		st->local_failed = 1;
+		return errbuf_set(&st->err, ERR_SYSTEM, "%s: %s",
+		    ob->spool_path, strerror(errno));
+	}
+	return 0;
 }
 
 /* The row is converted into st->row: it goes into its partition's object. */
@@ -855,8 +895,12 @@ drain_lines(struct state *st, struct ndjson_reader *r)
 		rc = ndjson_reader_next(r, &line, &len, &e);
 		if (rc == NDJSON_LINE)
 			rc = handle_line(st, line, len);
-		else if (rc == NDJSON_TOOLONG)
+		else if (rc == NDJSON_TOOLONG) {
+			/* bad_line names the line; the reader's text does too */
+			errbuf_set(&e, ERR_DATA, "line longer than %zu bytes",
+			    (size_t)NDJSON_DEFAULT_MAX_LINE);
 			rc = bad_line(st, NULL, 0, &e);
+		}
 		else if (rc == NDJSON_ERROR)
 			return errbuf_set(&st->err, e.kind, "%s", e.msg);
 		else
@@ -1054,6 +1098,8 @@ setup_aws(struct state *st)
 	if (awstool_open(&ao, &st->aws, &st->err) == -1)
 		return -1;
 	st->aws_open = 1;
+	if (aws_client_warning(st->aws.client) != NULL)
+		warn("%s", aws_client_warning(st->aws.client));
 	st->target.client = st->aws.client;
 	st->target.bucket.endpoint = st->aws.conf.endpoint;
 	st->target.bucket.path_style = st->aws.conf.path_style;
@@ -1145,23 +1191,38 @@ finish(struct state *st, int rc)
 	if (st->o->to_stdout)
 		return flush_stdout(st, &st->out);
 	return close_all(st, cli_stop_signal ? "signal" : rc == STRICT_STOP ?
-	    "strict" : "end of input");
+	    "strict" : rc == LOCAL_STOP ? "error" : "end of input");
 }
 
 static int
 run(const struct opts *o)
 {
 	struct state st;
+	enum errbuf_kind local = ERR_NONE;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	if ((rc = setup(&st)) == 0) {
 		rc = read_all(&st);
+		if (rc == -1 && st.local_failed) {
+			/* said now; what was read before still goes out */
+			fprintf(stderr, PROG ": %s\n", st.err.msg);
+			local = st.err.kind;
+			st.local_failed = 0;
+			rc = LOCAL_STOP;
+		}
 		if (finish(&st, rc) == -1)
 			rc = -1;
 	}
-	if (rc == -1) {
+	if (rc == -1 && local != ERR_NONE && st.local_failed) {
+		/* the same local file again: said once already */
+		rc = cli_exit_for(local);
+		if (st.nobjs > 0)
+			fprintf(stderr, PROG ": %zu object(s) not uploaded%s\n",
+			    st.nobjs, o->spool ? "; their rows stay in the spool"
+			    : "");
+	} else if (rc == -1) {
 		fprintf(stderr, PROG ": %s\n", st.err.msg);
 		if (st.nobjs > 0)
 			fprintf(stderr, PROG ": %zu object(s) not uploaded%s\n",
@@ -1170,6 +1231,8 @@ run(const struct opts *o)
 		rc = cli_exit_for(st.err.kind);
 	} else if (cli_stop_signal) {
 		rc = EXIT_SIGNAL_BASE + cli_stop_signal;
+	} else if (rc == LOCAL_STOP) {
+		rc = cli_exit_for(local);
 	} else if (rc == STRICT_STOP) {
 		rc = EXIT_BAD_INPUT;
 	} else {

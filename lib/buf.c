@@ -18,7 +18,7 @@ buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (b->max != 0 && b->len + extra > b->max)
 		return -1;
-	if (need <= b->cap)
+	if (need <= b->cap && b->data != NULL)
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)

@@ -548,6 +548,7 @@ envelope_data(struct buf *out, const struct consumer_record *r)
 	struct errbuf e;
 	const char *text = (const char *)r->data;
 
+	errbuf_clear(&e);
 	if (r->len > 0 && ndjson_validate(text, r->len, &top, &e) == 0) {
 		if (buf_puts(out, ",\"data\":") == -1)
 			return -1;

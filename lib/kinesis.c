@@ -104,15 +104,31 @@ copy_str(char *dst, size_t size, json_t *v)
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
+/* A 2xx answer's body; NULL with err set when it is not JSON (a proxy's
+ * page, a cut or garbled answer): worth a retry. */
+static json_t *
+load_answer(const char *op, const char *body, size_t len, struct errbuf *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, 0, &je);
+
+	if (root == NULL)
+		errbuf_set(err, ERR_TEMP, "%s: response is not JSON: %s "
+		    "(byte %d)", op, je.text, je.position);
+	return root;
+}
+
 int
 kinesis_put_parse(const char *body, size_t len, size_t n,
     struct kinesis_put_result *results, struct errbuf *err)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
-	json_t *recs = json_object_get(root, "Records");
+	json_t *root, *recs;
 	int failed = 0;
 	size_t i;
 
+	if ((root = load_answer("PutRecords", body, len, err)) == NULL)
+		return -1;
+	recs = json_object_get(root, "Records");
 	if (!json_is_array(recs) || json_array_size(recs) != n) {
 		json_decref(root);
 		return errbuf_set(err, ERR_TEMP, "PutRecords: response does "
@@ -308,14 +324,16 @@ int
 kinesis_get_parse(const char *body, size_t len,
     struct kinesis_get_result *out, struct errbuf *err)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
-	json_t *recs = json_object_get(root, "Records"), *r;
-	json_t *behind = json_object_get(root, "MillisBehindLatest");
+	json_t *root, *recs, *r, *behind;
 	const char *next;
 	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	if ((root = load_answer("GetRecords", body, len, err)) == NULL)
+		return -1;
+	recs = json_object_get(root, "Records");
+	behind = json_object_get(root, "MillisBehindLatest");
 	out->millis_behind = json_is_integer(behind) ?
 	    json_integer_value(behind) : -1;
 	if (!json_is_array(recs)) {

@@ -682,8 +682,8 @@ schedule(struct producer *p, uint32_t id, const char *code, const char *msg,
 		return;
 	}
 	if (e->attempts >= p->c.max_attempts) {
-		snprintf(why, sizeof(why), "%s (%d attempts)", msg,
-		    e->attempts);
+		snprintf(why, sizeof(why), "%s%s(%d attempts)", msg,
+		    msg[0] != '\0' ? " " : "", e->attempts);
 		entry_fail(p, id, ERR_TEMP, code, why);
 		return;
 	}
@@ -693,8 +693,8 @@ schedule(struct producer *p, uint32_t id, const char *code, const char *msg,
 		    AWS_MAX_RETRY_AFTER_MS : ce->retry_after_ms;
 	if (p->c.timeout_ms > 0 && now + delay - e->first_sent >
 	    p->c.timeout_ms) {
-		snprintf(why, sizeof(why), "%s (delivery timeout after %d "
-		    "attempts)", msg, e->attempts);
+		snprintf(why, sizeof(why), "%s%s(delivery timeout after %d "
+		    "attempts)", msg, msg[0] != '\0' ? " " : "", e->attempts);
 		entry_fail(p, id, ERR_TEMP, code, why);
 		return;
 	}

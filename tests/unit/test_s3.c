@@ -14,6 +14,7 @@ test_url_parse(void)
 	    "bucket and prefix");
 	free(b);
 	free(p);
+	b = p = NULL;
 	ok(s3_url_parse("s3://bucket", &b, &p, &e) == 0 && strcmp(p, "") == 0,
 	    "no prefix");
 	free(b);
