@@ -1,0 +1,71 @@
+# tests/servers/badserver.sh: sourced by the hardening tests after
+# tests/e2e/lib.sh. bad_start [badserver.py options]: starts
+# tests/servers/badserver.py on 127.0.0.1; sets BAD_URL (http:// or https://
+# with --tls-cert), BAD_PORT, BAD_PID and BAD_LOG. Stopped by PID when the
+# test exits (lib.sh's cleanup) or by tests/servers/down, like a fault proxy.
+bad_start() {
+	_bd=$(mktemp -d "$T/bad.XXXXXX")
+	BAD_LOG=$_bd/log.jsonl
+	"${PYTHON:-python3}" "$COINPIPE_TOP/tests/servers/badserver.py" \
+	    --port-file "$_bd/port" --log "$BAD_LOG" "$@" >"$_bd/out" 2>&1 &
+	BAD_PID=$!
+	echo "$BAD_PID" >"$COINPIPE_PROXY_DIR/$BAD_PID.pid"
+	_proxies="$_proxies $BAD_PID"
+	_i=0
+	while [ ! -s "$_bd/port" ]; do
+		if ! kill -0 "$BAD_PID" 2>/dev/null || [ $_i -gt 100 ]; then
+			cat "$_bd/out" >&2
+			return 1
+		fi
+		sleep 0.1; _i=$((_i + 1))
+	done
+	BAD_PORT=$(cat "$_bd/port")
+	case " $* " in
+	*" --tls-cert "*) BAD_URL=https://127.0.0.1:$BAD_PORT ;;
+	*) BAD_URL=http://127.0.0.1:$BAD_PORT ;;
+	esac
+}
+
+# bad_stop: stops the last started badserver and waits for it.
+bad_stop() {
+	kill -TERM "$BAD_PID" 2>/dev/null
+	wait "$BAD_PID" 2>/dev/null
+	rm -f "$COINPIPE_PROXY_DIR/$BAD_PID.pid"
+}
+
+# bad_count PYEXPR: log lines e (n, method, path, host, target, fault,
+# body_bytes) for which the Python expression holds.
+bad_count() {
+	"${PYTHON:-python3}" - "$BAD_LOG" "$1" <<'PY'
+import json, sys
+n = 0
+try:
+    for line in open(sys.argv[1]):
+        e = json.loads(line)
+        if eval(sys.argv[2], {}, {"e": e}):
+            n += 1
+except FileNotFoundError:
+    pass
+print(n)
+PY
+}
+
+# peak_kb: the peak resident set (KiB) of the last command run with
+# `peak CMD...`; peak runs CMD under /usr/bin/time -v, keeping its exit
+# status, stdin, stdout and stderr; the figure goes to $T/peak.
+peak() {
+	/usr/bin/time -f '%M' -o "$T/peak" "$@"
+}
+peak_kb() {
+	tail -n 1 "$T/peak"
+}
+
+# rss_bounded NAME: a TAP result, the last `peak` under 100 MiB (a bound on
+# memory, not a timing).
+rss_bounded() {
+	_kb=$(peak_kb)
+	case $_kb in
+	''|*[!0-9]*) ok 1 "$1: peak RSS measured"; return ;;
+	esac
+	ok $((_kb >= 102400)) "$1: peak RSS $_kb KiB < 100 MiB"
+}
