@@ -41,7 +41,8 @@ HELPER_BINS = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 # the issue and tests/README.md give it), inside the build tree otherwise.
 SIGV4_CASES = $(if $(filter build,$(BUILD)),tests/sigv4-cases,$(BUILD)/tests/sigv4-cases)
 
-.PHONY: all check test unit e2e asan lint install uninstall clean bench demo
+.PHONY: all check test unit e2e asan valgrind chaos lint install uninstall \
+	clean bench demo
 
 all: $(BINS)
 
@@ -90,6 +91,16 @@ asan:
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" check
+
+# The end-to-end tests with every tool under valgrind memcheck
+# (tests/valgrind/wrap): any error or definitely lost block fails the test.
+valgrind: tests-build
+	tests/run --build $(BUILD) --sigv4 $(SIGV4_CASES) --only e2e --valgrind
+
+# 200,000 records through both pipelines behind fault proxies, with SIGKILL
+# restarts (tests/chaos/run --help); CHAOS_ARGS passes options through.
+chaos: all
+	tests/chaos/run --build $(BUILD) $(CHAOS_ARGS)
 
 # clang-tidy turns every finding into an error (.clang-tidy:
 # WarningsAsErrors) and exits non-zero; its findings are also looked for in
