@@ -155,38 +155,9 @@ usage(FILE *f)
 	    f);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry '" PROG " --help'\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
 /* ---- small helpers ---- */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Sleeps in short steps so that a stop signal ends the wait promptly even
@@ -195,9 +166,9 @@ mono_ms(void)
 static int
 sleep_ms(long long ms)
 {
-	long long end = mono_ms() + ms, left;
+	long long end = cli_mono_ms() + ms, left;
 
-	while (!cli_stop_signal && (left = end - mono_ms()) > 0)
+	while (!cli_stop_signal && (left = end - cli_mono_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
 }
@@ -208,7 +179,7 @@ sleep_until_wall(long long when_ms)
 {
 	long long left;
 
-	while (!cli_stop_signal && (left = when_ms - now_ms()) > 0)
+	while (!cli_stop_signal && (left = when_ms - cli_wall_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
 }
@@ -581,7 +552,7 @@ retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
 		ra = http_response_header(r, "Retry-After");
 		if ((ms = http_retry_after_ms(ra, (long)time(NULL))) >= 0)
 			return ms;
-		return gecko_backoff_429_ms(now_ms(), jitter(),
+		return gecko_backoff_429_ms(cli_wall_ms(), jitter(),
 		    f->o->max_backoff_ms);
 	}
 	return gecko_backoff_ms(attempt, BACKOFF_BASE_MS, f->o->max_backoff_ms,
@@ -606,7 +577,7 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 	req.headers = f->hdr;
 	req.nheaders = f->nhdr;
 	for (attempt = 0;; attempt++) {
-		if (sleep_ms(gecko_rate_wait_ms(&f->rate, mono_ms())) != 0)
+		if (sleep_ms(gecko_rate_wait_ms(&f->rate, cli_mono_ms())) != 0)
 			goto stopped;
 		http_response_free(r);
 		memset(r, 0, sizeof(*r));
@@ -615,7 +586,7 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 			goto stopped;
 		/* counted when the answer is in: the server saw the call
 		 * at some moment before that, never after */
-		gecko_rate_note(&f->rate, mono_ms());
+		gecko_rate_note(&f->rate, cli_mono_ms());
 		if (f->o->verbose && rc == 0)
 			fprintf(stderr, PROG ": GET %s: HTTP %ld, %zu bytes\n",
 			    url.data, r->status, r->body.len);
@@ -1220,13 +1191,13 @@ poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
 
 	for (n = 0; o->count == 0 || n < o->count; n++) {
 		if (o->every_ms > 0) {
-			slot = gecko_next_slot_ms(now_ms(), o->every_ms,
+			slot = gecko_next_slot_ms(cli_wall_ms(), o->every_ms,
 			    slot < 0 ? -1 : slot + o->every_ms);
 			if (sleep_until_wall(slot) != 0)
 				break;
 			ts_ms = slot;
 		} else
-			ts_ms = now_ms() / 1000 * 1000;
+			ts_ms = cli_wall_ms() / 1000 * 1000;
 		gecko_iso8601(ts_ms, ts, sizeof(ts));
 		errbuf_clear(err);
 		rc = poll_once(f, c, starts, ncalls, ts, &total, err);

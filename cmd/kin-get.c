@@ -129,48 +129,9 @@ usage(FILE *f)
 	    f);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
+#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry '" PROG " --help'\n");
-	return EXIT_USAGE;
-}
-
-static void __attribute__((format(printf, 1, 2)))
-warnx_(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define warnx_(...) cli_warnx(PROG, __VA_ARGS__)
 
 static uint32_t
 random32(void)
@@ -178,7 +139,7 @@ random32(void)
 	uint32_t r = 0;
 
 	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (uint32_t)mono_ms() * 2654435761u;
+		r = (uint32_t)cli_mono_ms() * 2654435761u;
 	return r;
 }
 
@@ -225,7 +186,7 @@ save_checkpoint(struct run *r, struct errbuf *err)
 	if (checkpoint_save(r->o->checkpoint, &r->cp, err) == -1)
 		return -1;
 	r->cp_dirty = 0;
-	r->cp_saved_ms = mono_ms();
+	r->cp_saved_ms = cli_mono_ms();
 	return 0;
 }
 
@@ -451,7 +412,7 @@ list_shards(struct run *r, struct errbuf *err)
 	if (r->o->verbose && r->started && r->graph.n > before)
 		warnx_("%zu new shard%s", r->graph.n - before,
 		    r->graph.n - before == 1 ? "" : "s");
-	r->listed_ms = mono_ms();
+	r->listed_ms = cli_mono_ms();
 	rc = 0;
 out:
 	kinesis_shard_list_free(&l);
@@ -506,7 +467,7 @@ get_iterator(struct run *r, struct shard *s, struct errbuf *err)
 		warnx_("%s: %s%s%s", s->node->id, start_name(s->start.type),
 		    s->start.seq[0] ? " " : "", s->start.seq);
 	s->state = S_READY;
-	s->next_ms = mono_ms();
+	s->next_ms = cli_mono_ms();
 	return 0;
 }
 
@@ -560,7 +521,7 @@ send_get(struct run *r, struct shard *s, struct errbuf *err)
 		return errbuf_prefix(err, "GetRecords %s", s->node->id);
 	}
 	s->state = S_INFLIGHT;
-	s->call_ms = mono_ms();
+	s->call_ms = cli_mono_ms();
 	s->calls++;
 	r->calls++;
 	r->inflight++;
@@ -607,7 +568,7 @@ retry_later(struct run *r, struct shard *s, const struct http_multi_done *d,
 		warnx_("GetRecords %s: %s; retrying in %ld ms", s->node->id,
 		    why->msg, wait);
 	s->state = S_READY;
-	s->next_ms = mono_ms() + wait;
+	s->next_ms = cli_mono_ms() + wait;
 	return 0;
 }
 
@@ -636,7 +597,7 @@ throttled(struct run *r, struct shard *s, const struct http_multi_done *d)
 		warnx_("GetRecords %s: throttled; retrying in %ld ms",
 		    s->node->id, wait);
 	s->state = S_READY;
-	s->next_ms = mono_ms() + wait;
+	s->next_ms = cli_mono_ms() + wait;
 }
 
 static int
@@ -724,12 +685,12 @@ page_done(struct run *r, struct shard *s, const struct kinesis_get_result *g,
 	/* a closed shard is read to its end whatever MillisBehindLatest says */
 	caught = !s->node->closed && consumer_caught_up(g->millis_behind,
 	    g->n, r->o->limit);
-	now = mono_ms();
+	now = cli_mono_ms();
 	s->next_ms = consumer_pace_next(s->call_ms, now, bytes, caught,
 	    r->o->follow ? CONSUMER_IDLE_POLL_MS : 0);
 	if (caught && !r->o->follow)
 		s->state = S_CAUGHT_UP;
-	else if (caught && r->o->until_set && wall_ms() / 1000.0 >
+	else if (caught && r->o->until_set && cli_wall_ms() / 1000.0 >
 	    r->o->until)
 		s->state = S_UNTIL;
 	return 0;
@@ -824,18 +785,18 @@ loop(struct run *r, struct errbuf *err)
 	long long now;
 
 	while (!cli_stop_signal && !r->count_reached) {
-		now = mono_ms();
+		now = cli_mono_ms();
 		if (r->o->follow && now - r->listed_ms >= RELIST_MS &&
 		    list_shards(r, err) == -1)
 			return -1;
 		if (start_shards(r, err) == -1 ||
-		    send_due(r, mono_ms(), err) == -1)
+		    send_due(r, cli_mono_ms(), err) == -1)
 			return -1;
 		if (!active(r))
 			break;
-		if (wait_answers(r, wait_ms(r, mono_ms()), err) == -1)
+		if (wait_answers(r, wait_ms(r, cli_mono_ms()), err) == -1)
 			return -1;
-		if (mono_ms() - r->cp_saved_ms >= CHECKPOINT_EVERY_MS &&
+		if (cli_mono_ms() - r->cp_saved_ms >= CHECKPOINT_EVERY_MS &&
 		    save_checkpoint(r, err) == -1)
 			return -1;
 	}
@@ -954,7 +915,7 @@ run(const struct opts *o)
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	errbuf_clear(&err);
-	r.cp_saved_ms = mono_ms();
+	r.cp_saved_ms = cli_mono_ms();
 	rc = open_run(&r, o, &err);
 	if (rc == 0)
 		rc = list_shards(&r, &err);
@@ -1102,7 +1063,7 @@ validate(struct opts *o)
 		return usage_error("--checkpoint and --resume exclude each "
 		    "other");
 	if (consumer_parse_from(o->from ? o->from : "trim-horizon",
-	    wall_ms(), &o->start, &e) == -1)
+	    cli_wall_ms(), &o->start, &e) == -1)
 		return usage_error("%s", e.msg);
 	/* a sequence number belongs to one shard */
 	if ((o->start.type == KINESIS_AT_SEQUENCE ||

@@ -133,39 +133,9 @@ usage(FILE *f)
 	    f);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
+#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry '" PROG " --help'\n");
-	return EXIT_USAGE;
-}
-
-static void __attribute__((format(printf, 1, 2)))
-warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define warnx(...) cli_warnx(PROG, __VA_ARGS__)
 
 /* ---- input ---- */
 
@@ -313,7 +283,7 @@ take_lines(struct run *r, struct errbuf *err)
 	while (!r->input_done && !producer_full(r->p)) {
 		rc = ndjson_reader_next(r->in, &s, &n, err);
 		if (rc == NDJSON_LINE) {
-			if (handle_line(r, s, n, mono_ms(), err) == -1)
+			if (handle_line(r, s, n, cli_mono_ms(), err) == -1)
 				return -1;
 		} else if (rc == NDJSON_TOOLONG) {
 			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
@@ -508,7 +478,7 @@ send_batches(struct run *r, long long *wake, struct errbuf *err)
 		struct call *c = &r->calls[i];
 		if (c->busy)
 			continue;
-		n = producer_next_batch(r->p, mono_ms(), r->input_done,
+		n = producer_next_batch(r->p, cli_mono_ms(), r->input_done,
 		    r->o->stream, &c->batch, &c->pc, wake, err);
 		if (n <= 0)
 			return n;
@@ -554,7 +524,7 @@ finish_call(struct run *r, struct http_multi_done *d)
 	struct aws_error ae;
 	struct errbuf e;
 	const char *ra;
-	long long now = mono_ms();
+	long long now = cli_mono_ms();
 
 	aws_signed_free(&c->sig);
 	c->busy = 0;
@@ -612,7 +582,7 @@ begin_stop(struct run *r, const char *why)
 		return;
 	r->stopping = 1;
 	r->input_done = 1;
-	r->drain_until = mono_ms() + r->o->drain_ms;
+	r->drain_until = cli_mono_ms() + r->o->drain_ms;
 	if (why != NULL && !r->o->quiet)
 		warnx("%s: delivering what is buffered (up to %lld ms)", why,
 		    r->o->drain_ms);
@@ -667,7 +637,7 @@ wait_events(struct run *r, long long wake, struct errbuf *err)
 {
 	int want = r->need_fill && !r->input_done && !producer_full(r->p);
 	int fd = want ? ndjson_reader_fd(r->in) : -1, ready = 0, n, i;
-	int t = wait_ms(r, wake, mono_ms());
+	int t = wait_ms(r, wake, cli_mono_ms());
 
 	if (r->m == NULL || (r->busy == 0 && fd < 0)) {
 		if (t > 0)
@@ -697,7 +667,7 @@ loop(struct run *r, struct errbuf *err)
 	long long wake, now;
 
 	for (;;) {
-		now = mono_ms();
+		now = cli_mono_ms();
 		if (cli_stop_signal && !r->stopping) {
 			/* lines already read count as buffered: deliver them */
 			if (!r->input_done && take_lines(r, err) == -1)
@@ -871,7 +841,7 @@ static void
 summary(struct run *r)
 {
 	const struct producer_stats *s = producer_stats(r->p);
-	double secs = (double)(mono_ms() - r->start) / 1000.0;
+	double secs = (double)(cli_mono_ms() - r->start) / 1000.0;
 
 	if (s->failed > 0 && !r->o->quiet)
 		warnx("%llu of %llu records not delivered%s%s%s", s->failed,
@@ -912,7 +882,7 @@ run(const struct opts *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	r.start = mono_ms();
+	r.start = cli_mono_ms();
 	errbuf_clear(&err);
 	if (open_aws(&r, &err) == -1 ||
 	    (o->aggregate && open_shard_map(&r, &err) == -1) ||

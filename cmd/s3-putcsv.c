@@ -173,18 +173,7 @@ usage(FILE *f)
 	    f);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry '" PROG " --help'\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
 static void __attribute__((format(printf, 1, 2)))
 warn(const char *fmt, ...)
@@ -193,20 +182,9 @@ warn(const char *fmt, ...)
 
 	if (quiet)
 		return;
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vwarnx(PROG, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -442,7 +420,7 @@ object_fill(struct state *st, struct object *ob)
 
 	ob->n = ++st->nobjects;
 	ob->opened = time(NULL);
-	ob->opened_ms = mono_ms();
+	ob->opened_ms = cli_mono_ms();
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return errbuf_set(&st->err, ERR_SYSTEM, "no random bytes");
 	keyfmt_uuid(rnd, ob->uuid);
@@ -669,7 +647,7 @@ close_all(struct state *st, const char *why)
 static long long
 close_aged(struct state *st, int *failed)
 {
-	long long now = mono_ms(), next = -1, due;
+	long long now = cli_mono_ms(), next = -1, due;
 	size_t i = 0;
 
 	*failed = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -186,4 +187,55 @@ cli_raise_sigpipe(void)
 {
 	signal(SIGPIPE, SIG_DFL);
 	raise(SIGPIPE);
+}
+
+void
+cli_vwarnx(const char *prog, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_warnx(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarnx(prog, fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vwarnx(prog, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "try '%s --help'\n", prog);
+	return EXIT_USAGE;
+}
+
+static long long
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+cli_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+long long
+cli_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }

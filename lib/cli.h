@@ -6,6 +6,8 @@
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H
 
+#include <stdarg.h>
+
 #include <signal.h>
 
 #include "errbuf.h"
@@ -55,6 +57,20 @@ int cli_signals_install(void);
  * cli_signals_install() calls it first.
  */
 int cli_stdio_guard(void);
+
+/* "prog: message\ntry 'prog --help'" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "prog: message" on stderr, one line. */
+void cli_warnx(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_vwarnx(const char *prog, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Milliseconds on the monotonic clock (for intervals) and the wall clock. */
+long long cli_mono_ms(void);
+long long cli_wall_ms(void);
 
 /* After output hit EPIPE: restore SIGPIPE's default and raise it, so the
  * shell sees the same status as for any other tool killed by the pipe. */

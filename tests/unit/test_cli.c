@@ -1,5 +1,8 @@
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tap.h"
@@ -90,6 +93,62 @@ test_exit_codes_and_version(void)
 	    "version line names the libraries: %s", line);
 }
 
+/* What fn wrote on stderr, caught through a temporary file. */
+static void
+stderr_of(void (*fn)(void), char *out, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (tmp == NULL || saved == -1)
+		return;
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, size - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+static int usage_rc;
+
+static void
+say_usage(void)
+{
+	usage_rc = cli_usage_error("kin-put", "--linger: '%s': bad", "x");
+}
+
+static void
+say_warning(void)
+{
+	cli_warnx("s3-putcsv", "%d object(s) not uploaded", 2);
+}
+
+static void
+test_messages_and_clocks(void)
+{
+	char text[256];
+	long long m1, m2;
+
+	stderr_of(say_usage, text, sizeof(text));
+	is_str(text, "kin-put: --linger: 'x': bad\ntry 'kin-put --help'\n",
+	    "usage error: the message, then where to look");
+	ok(usage_rc == EXIT_USAGE, "usage error: exit status 2");
+	stderr_of(say_warning, text, sizeof(text));
+	is_str(text, "s3-putcsv: 2 object(s) not uploaded\n",
+	    "warning: one line, the tool's name first");
+	m1 = cli_mono_ms();
+	m2 = cli_mono_ms();
+	ok(m1 > 0 && m2 >= m1, "monotonic clock does not go back");
+	ok(cli_wall_ms() > 1700000000000LL, "wall clock in milliseconds");
+}
+
 int
 main(void)
 {
@@ -97,5 +156,6 @@ main(void)
 	test_numbers();
 	test_sizes();
 	test_exit_codes_and_version();
+	test_messages_and_clocks();
 	return tap_done();
 }
