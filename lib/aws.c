@@ -247,6 +247,22 @@ parse_xml_error(const char *s, size_t n, struct aws_error *out)
 		    sizeof(out->request_id));
 }
 
+/* A message that quotes the canonical request quotes the session token:
+ * it goes on stderr, into dead-letter files and --tee reports. */
+static void
+redact_message(char *msg, size_t size)
+{
+	char *r;
+
+	if (msg[0] == '\0')
+		return;
+	if ((r = http_redact_text(msg)) == NULL)
+		msg[0] = '\0';
+	else
+		snprintf(msg, size, "%s", r);
+	free(r);
+}
+
 void
 aws_error_parse(const struct http_response *r, struct aws_error *out)
 {
@@ -274,6 +290,7 @@ aws_error_parse(const struct http_response *r, struct aws_error *out)
 		copy_line(out->code, sizeof(out->code), h, strcspn(h, ":"));
 	if (out->code[0] == '\0' && (r->status < 200 || r->status >= 300))
 		snprintf(out->code, sizeof(out->code), "HTTP %ld", r->status);
+	redact_message(out->message, sizeof(out->message));
 }
 
 int

@@ -158,6 +158,54 @@ redact_query(const char *s, size_t n, struct buf *out)
 	buf_append(out, s + i, n - i);
 }
 
+/* Characters a session token (base64) or its percent-encoded form uses. */
+static int
+is_token_char(unsigned char c)
+{
+	return isalnum(c) || strchr("+/=%-_.~", c) != NULL;
+}
+
+/*
+ * Copies text, but the value after "x-amz-security-token:" or "=" becomes
+ * REDACTED: AWS echoes its canonical request, session token included, in
+ * SignatureDoesNotMatch and InvalidSignatureException answers.
+ */
+static int
+redact_text(const char *s, size_t n, struct buf *out)
+{
+	static const char name[] = "x-amz-security-token";
+	const size_t k = sizeof(name) - 1;
+	size_t i = 0, start = 0;
+	int rc = 0;
+
+	while (i + k < n) {
+		if (strncasecmp(s + i, name, k) != 0 ||
+		    (s[i + k] != ':' && s[i + k] != '=')) {
+			i++;
+			continue;
+		}
+		i += k + 1;
+		rc |= buf_append(out, s + start, i - start);
+		rc |= buf_puts(out, HTTP_REDACTED);
+		while (i < n && is_token_char((unsigned char)s[i]))
+			i++;
+		start = i;
+	}
+	return rc | buf_append(out, s + start, n - start);
+}
+
+char *
+http_redact_text(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (redact_text(s, strlen(s), &b) != 0) {
+		buf_wipe(&b);
+		return NULL;
+	}
+	return b.data != NULL ? buf_steal(&b) : strdup("");
+}
+
 /* A request line ("GET /p?q HTTP/1.1"), a URL, or a "Name: value" line. */
 static void
 redact_line(const char *s, size_t n, int is_header, struct buf *out)
@@ -202,7 +250,7 @@ redact_json_at(const char *s, size_t n, size_t i, struct buf *out)
 {
 	size_t kend = json_string_end(s, n, i), j, vend;
 
-	buf_append(out, s + i, (kend < n ? kend + 1 : n) - i);
+	redact_text(s + i, (kend < n ? kend + 1 : n) - i, out);
 	if (kend >= n)
 		return n;
 	j = kend + 1;
@@ -281,7 +329,7 @@ redact_body(const char *s, size_t n, struct buf *out)
 			for (start = i; i < n && s[i] != '"' && s[i] != '<';
 			    i++)
 				;
-			buf_append(out, s + start, i - start);
+			redact_text(s + start, i - start, out);
 		}
 	}
 }

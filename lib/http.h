@@ -80,6 +80,13 @@ void http_client_free(struct http_client *c);
 int http_client_do(struct http_client *c, const struct http_request *req,
     struct http_response *resp, struct errbuf *err);
 
+/*
+ * s with every session token an AWS error message may quote (the value
+ * after "x-amz-security-token:" or "=") replaced by REDACTED, as traces show
+ * it. Returns a string the caller frees, or NULL when out of memory.
+ */
+char *http_redact_text(const char *s);
+
 /* Case-insensitive lookup of a response header; NULL when absent. */
 const char *http_response_header(const struct http_response *r,
     const char *name);

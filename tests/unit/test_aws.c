@@ -225,6 +225,21 @@ test_error_parse(void)
 	is_str(e.code, "ValidationException", "code from x-amzn-ErrorType");
 	parse(200, "{}", NULL, NULL, &e);
 	is_str(e.code, "", "no code for a 200");
+
+	/* AWS quotes the canonical request, session token included */
+	parse(400, "{\"__type\":\"InvalidSignatureException\",\"message\":"
+	    "\"does not match.\\n\\nThe Canonical String for this request "
+	    "should have been\\n'POST\\n/\\n\\nhost:h\\nx-amz-security-token:"
+	    "FwoGZXIvYXdzEJr//+tok=\\nx-amz-target:K\\n'\"}", NULL, NULL, &e);
+	is_str(e.message, "does not match.  The Canonical String for this "
+	    "request should have been 'POST /  host:h x-amz-security-token:"
+	    "REDACTED x-amz-target:K '", "JSON: a quoted session token is "
+	    "redacted");
+	parse(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>no; "
+	    "X-Amz-Security-Token=FwoG%2Fx&amp;X-Amz-Date=1</Message></Error>",
+	    NULL, NULL, &e);
+	is_str(e.message, "no; X-Amz-Security-Token=REDACTED&X-Amz-Date=1",
+	    "XML: a quoted session token is redacted");
 }
 
 /* ---- aws_send against the stub ---- */

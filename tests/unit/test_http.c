@@ -276,10 +276,14 @@ test_trace_redaction(void)
 #define JSON_REPLY { .status = 200,					\
 	.headers = "Content-Type: application/json",			\
 	.body = "{\"Credentials\":{\"SecretAccessKey\":\"SECRET-i\","	\
-	"\"SessionToken\":\"SECRET-j\"},\"x\":\"<Token>\"}" }
+	"\"SessionToken\":\"SECRET-j\"},\"x\":\"<Token>\","		\
+	"\"message\":\"should have been 'POST\\nx-amz-security-token:"	\
+	"SECRET-p\\nx-amz-target:K'\"}" }
 #define XML_REPLY { .status = 200, .headers = "Content-Type: text/xml",	\
 	.body = "<R><SecretAccessKey>SECRET-l</SecretAccessKey>"		\
-	"<SessionToken>SECRET-m</SessionToken><Code>ok</Code></R>" }
+	"<SessionToken>SECRET-m</SessionToken><Code>ok</Code>"		\
+	"<CanonicalRequest>PUT\n/b\nX-Amz-Security-Token=SECRET-q%2B&amp;"	\
+	"a=1\nx-amz-security-token:SECRET-r\n</CanonicalRequest></R>" }
 	static const struct stubsrv_response script[] = {
 		JSON_REPLY, { .status = 200, .body = "SECRET-k" }, XML_REPLY,
 		JSON_REPLY, { .status = 200, .body = "SECRET-n" }, XML_REPLY,
@@ -307,6 +311,10 @@ test_trace_redaction(void)
 	ok(t2.data != NULL && strstr(t2.data, "} Action=AssumeRoleWith"
 	    "WebIdentity&WebIdentityToken=REDACTED&RoleArn=arn%3Aaws%3Aiam")
 	    != NULL, "form body: secret parameter redacted, others kept");
+	ok(t2.data != NULL && strstr(t2.data, "\\nx-amz-security-token:"
+	    "REDACTED\\nx-amz-target") != NULL && strstr(t2.data,
+	    "{ x-amz-security-token:REDACTED") != NULL, "session token quoted "
+	    "in an error body (canonical request) redacted");
 	ok(t2.data != NULL && strstr(t2.data, "< HTTP/1.1 200") != NULL,
 	    "status line traced");
 	ok(t1.data != NULL && strstr(t1.data, "SECRET") == NULL,
@@ -320,6 +328,27 @@ test_trace_redaction(void)
 		tap_diag_value("trace", t2.data, t2.len);
 	buf_free(&t1);
 	buf_free(&t2);
+}
+
+/* What aws_error_parse leans on for messages: tokens quoted in text. */
+static void
+test_redact_text(void)
+{
+	char *r;
+
+	r = http_redact_text("have been 'POST / host:h "
+	    "X-Amz-Security-Token:IQoJb3JpZ2luX2VjE+/a== x-amz-date:1' and "
+	    "?X-Amz-Security-Token=IQo%2Fb&X-Amz-Date=2");
+	is_str(r, "have been 'POST / host:h X-Amz-Security-Token:REDACTED "
+	    "x-amz-date:1' and ?X-Amz-Security-Token=REDACTED&X-Amz-Date=2",
+	    "http_redact_text: header and query forms, case ignored");
+	free(r);
+	r = http_redact_text("x-amz-security-token");
+	is_str(r, "x-amz-security-token", "http_redact_text: a name alone");
+	free(r);
+	r = http_redact_text("");
+	is_str(r, "", "http_redact_text: empty");
+	free(r);
 }
 
 #define NPAR 4
@@ -463,6 +492,7 @@ main(void)
 	test_transport_errors();
 	test_retry_after();
 	test_trace_redaction();
+	test_redact_text();
 	test_multi();
 	test_multi_stop();
 	return tap_done();
