@@ -1562,9 +1562,11 @@ main(int argc, char *argv[])
 	o.retries = DEFAULT_RETRIES;
 	o.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
 	o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	opterr = 0;	/* our own words, with PROG, not argv[0] */
 	while (code == 0 && !done && (ch = getopt_long(argc, argv,
-	    "i:I:t:ac:ms:f:e:n:p:k:b:r:qvhV", longopts, NULL)) != -1)
-		code = parse_one(&o, ch, optarg, &done);
+	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:qvhV", longopts, NULL)) != -1)
+		code = ch == '?' || ch == ':' ? cli_getopt_error(PROG, ch,
+		    argv) : parse_one(&o, ch, optarg, &done);
 	for (; code == 0 && !done && optind < argc; optind++)
 		if (strlist_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;

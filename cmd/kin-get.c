@@ -1084,11 +1084,8 @@ main(int argc, char *argv[])
 	opterr = 0;
 	while (code == 0 && !done && (ch = getopt_long(argc, argv,
 	    ":s:f:u:Fn:o:c:r:l:qvhV", longopts, NULL)) != -1) {
-		if (ch == ':')
-			code = usage_error("%s needs a value", argv[optind - 1]);
-		else if (ch == '?')
-			code = usage_error("unknown option '%s'",
-			    argv[optind - 1]);
+		if (ch == '?' || ch == ':')
+			code = cli_getopt_error(PROG, ch, argv);
 		else
 			code = parse_one(&o, ch, optarg, &done);
 	}

@@ -1081,12 +1081,8 @@ main(int argc, char **argv)
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
 	while ((c = getopt_long(argc, argv, ":s:k:K:rl:j:oam:t:d:TqvhV",
 	    longopts, NULL)) != -1) {
-		if (c == '?')
-			return usage_error("unknown option '%s'",
-			    argv[optind - 1]);
-		if (c == ':')
-			return usage_error("option '%s' needs a value",
-			    argv[optind - 1]);
+		if (c == '?' || c == ':')
+			return cli_getopt_error(PROG, c, argv);
 		if ((rc = parse_opt(c, &o, &done)) != 0 || done)
 			return rc;
 	}

@@ -1393,8 +1393,11 @@ parse_args(struct opts *o, int argc, char **argv)
 	o->max_bytes = DEFAULT_MAX_BYTES;
 	o->part_size = DEFAULT_PART_SIZE;
 	o->max_age_ms = DEFAULT_MAX_AGE_MS;
-	while ((c = getopt_long(argc, argv, "c:HN:r:b:a:k:zC:S:sD:TonqvhV",
+	opterr = 0;	/* our own words, with PROG, not argv[0] */
+	while ((c = getopt_long(argc, argv, ":c:HN:r:b:a:k:zC:S:sD:TonqvhV",
 	    longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_getopt_error(PROG, c, argv);
 		rc = parse_value_opt(c, optarg, o, &e);
 		if (rc == -1)
 			return usage_error("%s", e.msg);

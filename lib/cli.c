@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,4 +239,23 @@ long long
 cli_wall_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);
+}
+
+int
+cli_getopt_error(const char *prog, int c, char *const argv[])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char name[3] = { '-', (char)optopt, '\0' };
+	int len = (int)strcspn(arg, "=");
+
+	/* a long option as written (without any =value); a short one alone,
+	 * also when it came bundled as in -qx */
+	if (strncmp(arg, "--", 2) != 0 || len <= 2) {
+		arg = name;
+		len = 2;
+	}
+	if (c == ':')
+		return cli_usage_error(prog, "option '%.*s' needs a value",
+		    len, arg);
+	return cli_usage_error(prog, "unknown option '%.*s'", len, arg);
 }

@@ -62,6 +62,13 @@ int cli_stdio_guard(void);
 int cli_usage_error(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * For getopt_long() run with opterr = 0 and an optstring starting with ':':
+ * its '?' (unknown option) or ':' (value missing) as a usage error that
+ * names the option as the user wrote it. Returns EXIT_USAGE.
+ */
+int cli_getopt_error(const char *prog, int c, char *const argv[]);
+
 /* "prog: message" on stderr, one line. */
 void cli_warnx(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,61 @@ test_messages_and_clocks(void)
 	ok(cli_wall_ms() > 1700000000000LL, "wall clock in milliseconds");
 }
 
+/* Runs getopt_long over argv as a tool does; the message is caught. */
+static char *const *opt_argv;
+static int opt_rc;
+
+static void
+parse_opts(void)
+{
+	static const struct option longopts[] = {
+		{ "region", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int argc = 0, c;
+
+	while (opt_argv[argc] != NULL)
+		argc++;
+	optind = 0;	/* glibc: start afresh */
+	opterr = 0;
+	opt_rc = 0;
+	while ((c = getopt_long(argc, opt_argv, ":s:q", longopts, NULL)) != -1)
+		if (c == '?' || c == ':') {
+			opt_rc = cli_getopt_error("kin-get", c, opt_argv);
+			return;
+		}
+}
+
+static void
+option_case(char *const *argv, const char *want, const char *name)
+{
+	char text[256];
+
+	opt_argv = argv;
+	stderr_of(parse_opts, text, sizeof(text));
+	is_str(text, want, name);
+	ok(opt_rc == EXIT_USAGE, "%s: exit status 2", name);
+}
+
+static void
+test_option_errors(void)
+{
+	char *const bogus[] = { "kin-get", "--bogus=1", NULL };
+	char *const shortx[] = { "kin-get", "-qx", NULL };
+	char *const region[] = { "kin-get", "--region", NULL };
+	char *const s[] = { "kin-get", "-q", "-s", NULL };
+
+	option_case(bogus, "kin-get: unknown option '--bogus'\n"
+	    "try 'kin-get --help'\n", "unknown long option, without =value");
+	option_case(shortx, "kin-get: unknown option '-x'\n"
+	    "try 'kin-get --help'\n", "unknown short option out of a bundle");
+	option_case(region, "kin-get: option '--region' needs a value\n"
+	    "try 'kin-get --help'\n", "long option without its value");
+	option_case(s, "kin-get: option '-s' needs a value\n"
+	    "try 'kin-get --help'\n", "short option without its value");
+}
+
 int
 main(void)
 {
@@ -157,5 +213,6 @@ main(void)
 	test_sizes();
 	test_exit_codes_and_version();
 	test_messages_and_clocks();
+	test_option_errors();
 	return tap_done();
 }
