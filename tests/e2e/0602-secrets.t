@@ -220,13 +220,13 @@ cmdline_ok() {
 	_i=0 _cl=
 	while [ $_i -lt 100 ]; do
 		_cl=$(tr '\0' ' ' <"/proc/$_pid/cmdline" 2>/dev/null)
-		case $_cl in "$1 "*) break ;; esac
+		case $_cl in *"${1##*/} "*) break ;; esac
 		sleep 0.05; _i=$((_i + 1))
 	done
 	exec 3>&-
 	kill -TERM "$_pid" 2>/dev/null	# kin-get -F; the others saw EOF
 	{ wait "$_pid"; } 2>/dev/null
-	like "$_cl" "^$1 " "$_name: cmdline read while it runs"
+	like "$_cl" "${1##*/} " "$_name: cmdline read while it runs"
 	_hit=0
 	for _s in $SECRETS; do
 		case $_cl in *"$_s"*) _hit=1 ;; esac
