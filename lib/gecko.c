@@ -259,14 +259,18 @@ advice_for(long code, enum gecko_plan plan)
 		if (plan == GECKO_PRO)
 			return "the Pro key went to the Demo root: check "
 			    "--base-url (Pro is " GECKO_PRO_URL ")";
-		return "this is a Pro key sent to the Demo root: use --plan "
+		/* CoinGecko also answers 10010 to a mistyped or revoked
+		 * Demo key: both causes are named */
+		return "the key is not valid on the Demo root: check it for "
+		    "typos or revocation, or if it is a Pro key use --plan "
 		    "pro (or COINGECKO_PRO_API_KEY instead of "
 		    "COINGECKO_DEMO_API_KEY)";
 	case 10011:
 		if (plan == GECKO_DEMO)
 			return "the Demo key went to the Pro root: check "
 			    "--base-url (Demo is " GECKO_DEMO_URL ")";
-		return "this is a Demo key sent to the Pro root: use --plan "
+		return "the key is not valid on the Pro root: check it for "
+		    "typos or revocation, or if it is a Demo key use --plan "
 		    "demo (or COINGECKO_DEMO_API_KEY instead of "
 		    "COINGECKO_PRO_API_KEY)";
 	}

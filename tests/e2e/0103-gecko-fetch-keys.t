@@ -27,7 +27,7 @@ grep -q -- "$DEMO" "$T/out" "$T/err"; is $? 1 "-vv: the key appears nowhere"
 # A Pro key in the Demo variable: 10010 says to switch plans.
 COINGECKO_DEMO_API_KEY=$PRO "$GF" -b "$B" bitcoin >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 3 "Pro key on the Demo root: exit 3"
-like "$(cat "$T/err")" 'HTTP 401 error 10010: .*; this is a Pro key sent to the Demo root: use --plan pro \(or COINGECKO_PRO_API_KEY instead of COINGECKO_DEMO_API_KEY\)$' \
+like "$(cat "$T/err")" 'HTTP 401 error 10010: .*; the key is not valid on the Demo root: check it for typos or revocation, or if it is a Pro key use --plan pro \(or COINGECKO_PRO_API_KEY instead of COINGECKO_DEMO_API_KEY\)$' \
     "10010: says what to change"
 is "$(wc -l <"$T/err" | tr -d ' ')" 1 "10010: one line"
 grep -q -- "$PRO" "$T/out" "$T/err"; is $? 1 "10010: the key is not printed"

@@ -54,7 +54,7 @@ gecko_config '{"reset":true}'
 gecko_config '{"faults":[{"kind":"status","status":401,"path":"simple/price","count":1,"body":"{\"error\":{\"status\":{\"error_code\":10010,\"error_message\":\"You have provided incorrect API key credentials.\"}}}"}]}'
 "$GF" -b "$B" bitcoin >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 3 "nested error shape: exit 3"
-is "$(strip_ts "$T/err")" "gecko-fetch: poll TS: /simple/price: HTTP 401 error 10010: You have provided incorrect API key credentials.; this is a Pro key sent to the Demo root: use --plan pro (or COINGECKO_PRO_API_KEY instead of COINGECKO_DEMO_API_KEY)" \
+is "$(strip_ts "$T/err")" "gecko-fetch: poll TS: /simple/price: HTTP 401 error 10010: You have provided incorrect API key credentials.; the key is not valid on the Demo root: check it for typos or revocation, or if it is a Pro key use --plan pro (or COINGECKO_PRO_API_KEY instead of COINGECKO_DEMO_API_KEY)" \
     "nested error shape: one line"
 
 # {"error":"..."} from /coins/markets

@@ -112,13 +112,15 @@ test_errors(void)
 	err_is(401, "{\"status\":{\"error_code\":10011,\"error_message\":"
 	    "\"You have provided incorrect API key credentials.\"}}",
 	    GECKO_PRO, ERR_CONFIG, "HTTP 401 error 10011: You have provided "
-	    "incorrect API key credentials.; this is a Demo key sent to the "
-	    "Pro root: use --plan demo (or COINGECKO_DEMO_API_KEY instead of "
+	    "incorrect API key credentials.; the key is not valid on the Pro "
+	    "root: check it for typos or revocation, or if it is a Demo key "
+	    "use --plan demo (or COINGECKO_DEMO_API_KEY instead of "
 	    "COINGECKO_PRO_API_KEY)", "error: 10011 says what to change");
 	err_is(401, "{\"error\":{\"status\":{\"error_code\":10010,"
 	    "\"error_message\":\"wrong\\nkey\"}}}", GECKO_DEMO, ERR_CONFIG,
-	    "HTTP 401 error 10010: wrong key; this is a Pro key sent to the "
-	    "Demo root: use --plan pro (or COINGECKO_PRO_API_KEY instead of "
+	    "HTTP 401 error 10010: wrong key; the key is not valid on the "
+	    "Demo root: check it for typos or revocation, or if it is a Pro "
+	    "key use --plan pro (or COINGECKO_PRO_API_KEY instead of "
 	    "COINGECKO_DEMO_API_KEY)", "error: nested status shape");
 	err_is(401, "{\"status\":{\"error_code\":10010,\"error_message\":"
 	    "\"x\"}}", GECKO_PRO, ERR_CONFIG,
