@@ -463,7 +463,7 @@ scan_string(struct scan *sc, const char *p)
 					return NULL;
 				}
 			p += 4;
-		} else if (strchr("\"\\/bfnrt", *p) == NULL) {
+		} else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
 			scan_fail(sc, p, "bad escape");
 			return NULL;
 		}

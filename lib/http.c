@@ -162,7 +162,7 @@ redact_query(const char *s, size_t n, struct buf *out)
 static int
 is_token_char(unsigned char c)
 {
-	return isalnum(c) || strchr("+/=%-_.~", c) != NULL;
+	return isalnum(c) || (c != '\0' && strchr("+/=%-_.~", c) != NULL);
 }
 
 /*
