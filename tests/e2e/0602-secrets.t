@@ -83,6 +83,18 @@ run() {
 	no_secret "$R" "$_name"
 }
 
+# wrote NAME FILE...: the last run wrote these files (so that the check of
+# its files is not vacuous).
+wrote() {
+	_name=$1; shift
+	_miss=
+	for _f; do
+		[ -s "$R/$_f" ] || _miss="$_miss $_f"
+	done
+	ok $((${#_miss} != 0)) "$_name: wrote $*"
+	[ -z "$_miss" ] || diag "missing or empty:$_miss"
+}
+
 # The answer AWS gives a request whose signature does not match: the
 # canonical request it expected, session token included.
 canon="'POST\\\\n/\\\\n\\\\ncontent-type:application/x-amz-json-1.1\\\\nhost:127.0.0.1\\\\nx-amz-date:20261202T170852Z\\\\nx-amz-security-token:$TOK\\\\nx-amz-target:Kinesis_20131202.PutRecords\\\\n'"
@@ -104,6 +116,7 @@ not json
 # --- kin-put ---------------------------------------------------------------
 kp() { printf '%s\n' "$in" | "$B/kin-put" -vvvv -T -d dl "$@"; }
 run "kin-put ok" 1 kp --endpoint-url "$KIN" -s "$s"
+wrote "kin-put ok" dl
 bad_start --fault status --status 500 --times 1 --match PutRecords ||
     bail "badserver"
 run "kin-put 500 then 200" 1 kp --endpoint-url "$BAD_URL" -s s
@@ -115,6 +128,7 @@ bad_stop
 bad_start --fault status --status 400 --match PutRecords \
     --body "$badsig_json" || bail "badserver"
 run "kin-put bad signature (token quoted)" 3 kp --endpoint-url "$BAD_URL" -s s
+wrote "kin-put bad signature" dl
 like "$(grep 'PutRecords s:' "$R/stderr")" 'x-amz-security-token:REDACTED' \
     "kin-put: the quoted canonical request is kept, the token redacted"
 bad_stop
@@ -122,6 +136,7 @@ bad_stop
 # --- kin-get ---------------------------------------------------------------
 run "kin-get ok" 0 "$B/kin-get" -vvvv --endpoint-url "$KIN" -s "$s" \
     -o envelope -c cp
+wrote "kin-get ok" cp
 bad_start --fault status --status 503 --times 1 --match GetRecords ||
     bail "badserver"
 run "kin-get 503 then 200" 0 "$B/kin-get" -vvvv --endpoint-url "$BAD_URL" \
@@ -138,6 +153,7 @@ sp() { printf '%s\n' "$in" | "$B/s3-putcsv" -vvvv -T -S spool -C cp -D dl \
     --endpoint-url "$BAD_URL" s3://b/p "$@"; }
 bad_start || bail "badserver"
 run "s3-putcsv ok" 1 sp
+wrote "s3-putcsv ok" cp dl
 bad_stop
 bad_start --fault status --status 500 --times 1 --match '^PUT ' ||
     bail "badserver"
