@@ -80,7 +80,7 @@ rm -f "$T/fifo"; mkfifo "$T/fifo"
 "$KP" --endpoint-url "$COINPIPE_KINESIS_URL" -s "$s" <"$T/fifo" 2>/dev/null &
 kp=$!
 exec 3>"$T/fifo"
-sleep 0.5
+wait_catches $kp 2; ok $? "kin-put handles SIGINT (idle on stdin)"
 kill -INT $kp
 wait $kp; rc=$?
 exec 3>&-

@@ -3,9 +3,9 @@
 #   . "$COINPIPE_TOP/tests/e2e/lib.sh"     (or: . "$(dirname "$0")/lib.sh")
 #
 # Gives: the servers' environment (COINPIPE_SERVERS/env), a private scratch
-# directory $T, TAP helpers (ok, is, like, cmp_file, diag, done_testing),
-# AWS helpers against moto and kinesis-mock, and fault proxies that are
-# stopped by PID when the test exits.
+# directory $T, TAP helpers (ok, is, like, cmp_file, diag, skip, skip_all,
+# done_testing), AWS helpers against moto and kinesis-mock, and fault
+# proxies that are stopped by PID when the test exits.
 set -u
 export LC_ALL=C
 
@@ -77,6 +77,19 @@ like() {
 
 diag() { echo "# $*"; }
 
+# skip REASON: one check that is not made here, a TAP "ok N # skip" line
+# (tests/run lists it, not counted as passed); skip_all REASON: the whole
+# test is not run ("1..0 # SKIP"). For what cannot hold under valgrind
+# (COINPIPE_VALGRIND=1, tests/run --valgrind), always with the reason.
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # skip $*"
+}
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
 # fail_now MSG: a fatal error in the test's own setup.
 bail() {
 	ok 1 "$*"
@@ -88,6 +101,25 @@ done_testing() {
 	echo "# $((_tap_n - _tap_fail)) passed, $_tap_fail failed"
 	[ "$_tap_fail" -eq 0 ] && [ "$_tap_n" -gt 0 ] && exit 0
 	exit 1
+}
+
+# wait_catches PID SIGNUM: waits (up to 60 s) until PID has a handler for
+# signal SIGNUM (SigCgt in /proc/PID/status). A background job of a
+# non-interactive shell starts with SIGINT and SIGQUIT ignored, so a signal
+# sent before the program installs its handler is lost; a slow start (e.g.
+# under valgrind) makes that likely.
+wait_catches() {
+	_i=0
+	while [ $_i -lt 600 ]; do
+		_m=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" \
+		    2>/dev/null) || return 1
+		[ -n "$_m" ] || return 1
+		# the mask is 16 hex digits; take the one holding bit SIGNUM-1
+		_d=$(printf '%s' "$_m" | cut -c$((16 - ($2 - 1) / 4)))
+		[ $((0x$_d >> (($2 - 1) % 4) & 1)) -eq 1 ] && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
 }
 
 # --- AWS helpers ---------------------------------------------------------
