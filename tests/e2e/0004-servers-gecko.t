@@ -64,9 +64,18 @@ like "$r" '^403 <!DOCTYPE html>.*' "Cloudflare-style HTML 403"
 grep -qi '^Content-Type: text/html' "$T/head"
 ok $? "403 is text/html"
 is "$(get "$G/simple/price?ids=bitcoin&vs_currencies=usd" | cut -c1-3)" 200 "fault count used up: next call 200"
-gecko_config '{"faults":[{"kind":"stall","seconds":3,"count":1}]}'
+gecko_config '{"reset_stats":true,"faults":[{"kind":"stall","seconds":3,"count":1}]}'
 curl -s -o /dev/null --max-time 0.5 "$G/ping"
 is $? 28 "stall: a client with a 0.5 s timeout times out"
+# The stalled request is counted when its stall ends: wait for it, or it
+# lands in the counters of whatever test runs next (0100 checks them).
+i=0
+until curl -s "$COINPIPE_GECKO_URL/__stats" | grep -q '"total": 1'; do
+	[ $i -ge 100 ] && break
+	sleep 0.1; i=$((i + 1))
+done
+like "$(curl -s "$COINPIPE_GECKO_URL/__stats")" '"total": 1' \
+    "stall: the stalled request ends and is counted"
 gecko_config '{"faults":[{"kind":"status","status":503,"count":1},{"kind":"drop","count":1}]}'
 is "$(get "$G/ping" | cut -c1-3)" 503 "injected 503"
 curl -s -o /dev/null "$G/ping"
