@@ -668,14 +668,42 @@ producer_next_batch(struct producer *p, long long now, int flush,
 
 /* ---- answers ---- */
 
-/* A failed attempt: again later, or given up. */
+/*
+ * One backoff for all the entries of a call that go again, so that they
+ * go again together. A draw per entry would scatter a failed call of 500
+ * records over the whole backoff range, into hundreds of small calls (more
+ * requests to a service that just asked for fewer), and give each record
+ * its own chance to be the straggler that holds back every later report.
+ * The most-tried entry sets the ceiling. failed: which entries count, or
+ * NULL for all.
+ */
+static long long
+call_backoff(struct producer *p, const struct producer_call *call,
+    const struct kinesis_put_result *failed, int throttle,
+    long retry_after_ms)
+{
+	long long delay;
+	int attempts = 1;
+	size_t i;
+
+	for (i = 0; i < call->n; i++)
+		if ((failed == NULL || failed[i].error_code[0] != '\0') &&
+		    p->e[call->ids[i]].attempts > attempts)
+			attempts = p->e[call->ids[i]].attempts;
+	delay = aws_backoff_ms(attempts, throttle, rnd(p));
+	if (retry_after_ms > delay)
+		delay = retry_after_ms > AWS_MAX_RETRY_AFTER_MS ?
+		    AWS_MAX_RETRY_AFTER_MS : retry_after_ms;
+	return delay;
+}
+
+/* A failed attempt: again after delay, or given up. */
 static void
 schedule(struct producer *p, uint32_t id, const char *code, const char *msg,
-    const struct producer_call_error *ce, long long now)
+    const struct producer_call_error *ce, long long delay, long long now)
 {
 	struct entry *e = &p->e[id];
 	char why[AWS_MESSAGE_MAX + 64];
-	long long delay;
 
 	if (!ce->retryable) {
 		entry_fail(p, id, ce->kind, code, msg);
@@ -687,10 +715,6 @@ schedule(struct producer *p, uint32_t id, const char *code, const char *msg,
 		entry_fail(p, id, ERR_TEMP, code, why);
 		return;
 	}
-	delay = aws_backoff_ms(e->attempts, ce->throttle, rnd(p));
-	if (ce->retry_after_ms > delay)
-		delay = ce->retry_after_ms > AWS_MAX_RETRY_AFTER_MS ?
-		    AWS_MAX_RETRY_AFTER_MS : ce->retry_after_ms;
 	if (p->c.timeout_ms > 0 && now + delay - e->first_sent >
 	    p->c.timeout_ms) {
 		snprintf(why, sizeof(why), "%s%s(delivery timeout after %d "
@@ -708,8 +732,17 @@ producer_call_done(struct producer *p, const struct producer_call *call,
     const struct kinesis_put_result *results, long long now)
 {
 	struct producer_call_error ce;
+	long long delay = 0;
+	int failed = 0, throttled = 0;
 	size_t i;
 
+	for (i = 0; i < call->n; i++)
+		if (results[i].error_code[0] != '\0') {
+			failed = 1;
+			throttled |= aws_error_is_throttle(results[i].error_code);
+		}
+	if (failed)
+		delay = call_backoff(p, call, results, throttled, -1);
 	for (i = 0; i < call->n; i++) {
 		const struct kinesis_put_result *r = &results[i];
 		uint32_t id = call->ids[i];
@@ -730,7 +763,8 @@ producer_call_done(struct producer *p, const struct producer_call *call,
 		ce.retry_after_ms = -1;
 		if (ce.throttle)
 			p->st.throttles++;
-		schedule(p, id, r->error_code, r->error_message, &ce, now);
+		schedule(p, id, r->error_code, r->error_message, &ce, delay,
+		    now);
 	}
 }
 
@@ -738,12 +772,15 @@ void
 producer_call_failed(struct producer *p, const struct producer_call *call,
     const struct producer_call_error *ce, long long now)
 {
+	long long delay = call_backoff(p, call, NULL, ce->throttle,
+	    ce->retry_after_ms);
 	size_t i;
 
 	if (ce->throttle)
 		p->st.throttles++;
 	for (i = 0; i < call->n; i++)
-		schedule(p, call->ids[i], ce->code, ce->message, ce, now);
+		schedule(p, call->ids[i], ce->code, ce->message, ce, delay,
+		    now);
 }
 
 void

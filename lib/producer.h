@@ -8,10 +8,11 @@
  * entries that may go now (batch limits, linger, retry times, --ordered)
  * and writes the request body; producer_call_done/_failed take the answer,
  * resolve delivered entries and schedule only the failed ones again, with
- * full-jitter backoff, until max_attempts or the delivery timeout. Reports
- * come out with producer_next_report strictly in input order, whatever the
- * order of completion, so a caller can print delivery reports and write
- * dead letters as it goes.
+ * one full-jitter backoff per call (so they go again together), until
+ * max_attempts or the delivery timeout. Reports come out with
+ * producer_next_report strictly in input order, whatever the order of
+ * completion, so a caller can print delivery reports and write dead
+ * letters as it goes.
  *
  * Times are monotonic milliseconds passed in by the caller; randomness comes
  * from a seeded generator, so tests are deterministic.

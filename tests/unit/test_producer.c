@@ -182,6 +182,65 @@ test_partial_retry_in_order(void)
 	producer_free(p);
 }
 
+/*
+ * The entries of a failed call go again together, in one call: found by
+ * tests/chaos/run, where a throttled call of 500 came back as hundreds of
+ * calls of a few records, each drawing its own backoff, and kin-put's
+ * in-order reports stalled behind the last of them.
+ */
+static void
+test_retry_together(void)
+{
+	struct producer_config c = config();
+	struct producer *p;
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct kinesis_put_result res[5];
+	struct producer_call call;
+	struct producer_call_error ce = {
+	    "ProvisionedThroughputExceededException", "slow down", ERR_TEMP, 1,
+	    1, -1 };
+	size_t fail[] = { 0, 2, 4 };
+	long long wake, now;
+	struct errbuf e;
+	char key[16];
+	int i, n, round;
+
+	c.max_attempts = 10;
+	p = producer_new(&c, NULL);
+	for (i = 1; i <= 500; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		add(p, i, key, 0);
+	}
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e), 500,
+	    "500 sent");
+	for (now = 10, round = 2; round <= 4; round++) {
+		producer_call_failed(p, &call, &ce, now);
+		n = producer_next_batch(p, now, 0, "s", &b, &call, &wake, &e);
+		ok(n == 0 && wake >= now, "throttled call %d: a retry time",
+		    round - 1);
+		now = wake;
+		n = producer_next_batch(p, now, 0, "s", &b, &call, &wake, &e);
+		ok(n == 500, "attempt %d: all 500 again in one call (got %d)",
+		    round, n);
+	}
+	producer_free(p);
+
+	p = producer_new(&c, NULL);
+	for (i = 1; i <= 5; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		add(p, i, key, 0);
+	}
+	producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e);
+	results_ok(res, 5, "InternalFailure", fail, 3);
+	producer_call_done(p, &call, res, 10);
+	is_int(producer_next_batch(p, 10, 0, "s", &b, &call, &wake, &e), 0,
+	    "partial failure: none due at once");
+	is_int(producer_next_batch(p, wake, 0, "s", &b, &call, &wake, &e), 3,
+	    "the three failed entries go again in one call");
+	kinesis_batch_free(&b);
+	producer_free(p);
+}
+
 static void
 test_give_up(void)
 {
@@ -415,6 +474,7 @@ main(void)
 	test_linger_and_limits();
 	test_byte_limit();
 	test_partial_retry_in_order();
+	test_retry_together();
 	test_give_up();
 	test_timeout();
 	test_refusals();
