@@ -85,8 +85,8 @@ start_consumer() {
 }
 
 # reap NAME PID [WANT [SECS]]: waits for a stage that is ending (SIGKILL
-# after SECS, 4 by default), logs its status; with WANT, another status is
-# a failure.
+# after SECS, 4 by default), logs its status; with WANT (one status, or
+# several as "0 1"), another status is a failure.
 unexpected=0
 reap() {
 	i=0
@@ -97,7 +97,8 @@ reap() {
 	wait "$2"
 	rc=$?
 	echo "$1 $rc" >>statuses
-	if [ $# -gt 2 ] && [ "$rc" -ne "$3" ]; then
+	if [ $# -gt 2 ] && ! case " $3 " in *" $rc "*) true ;; *) false ;; esac
+	then
 		diag "$1 exited $rc, expected $3"
 		unexpected=$((unexpected + 1))
 	fi
@@ -109,7 +110,9 @@ kill_stage() {
 	case $1 in
 	gecko-fetch)
 		kill -KILL "$gf"; reap gecko-fetch "$gf"
-		reap kin-put "$kp" 0 60		# end of input: delivers, exit 0
+		# end of input: delivers, exit 0; 1 when the kill cut the
+		# line being written (reported as invalid, never sent)
+		reap kin-put "$kp" "0 1" 60
 		start_producer ;;
 	kin-put)
 		kill -KILL "$kp"; reap kin-put "$kp"
@@ -117,7 +120,10 @@ kill_stage() {
 		start_producer ;;
 	kin-get)
 		kill -KILL "$kg"; reap kin-get "$kg"
-		reap s3-putcsv "$sp" 0 60	# end of input: uploads, exit 0
+		# end of input: uploads, exit 0; 1 when the kill cut the
+		# line being written (its record is read again on restart:
+		# the checkpoint never covered it)
+		reap s3-putcsv "$sp" "0 1" 60
 		start_consumer ;;
 	s3-putcsv)
 		kill -KILL "$sp"; reap s3-putcsv "$sp"
