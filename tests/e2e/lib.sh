@@ -180,50 +180,75 @@ pycheck() {
 	return $_rc
 }
 
-# --- fault proxy -----------------------------------------------------------
-# proxy_start UPSTREAM_URL [faultproxy options...]: starts a fault proxy in
-# front of UPSTREAM_URL; sets PROXY_URL, PROXY_PID and PROXY_LOG (JSONL).
-# Stopped by PID when the test exits (and by tests/servers/down).
-proxy_start() {
-	_up=$1; shift
-	_pd=$(mktemp -d "$T/proxy.XXXXXX")
-	PROXY_LOG=$_pd/log.jsonl
-	${PYTHON:-python3} "$COINPIPE_PROXY" --upstream "$_up" \
-	    --port-file "$_pd/port" --log "$PROXY_LOG" "$@" \
-	    >"$_pd/out" 2>&1 &
-	PROXY_PID=$!
-	echo "$PROXY_PID" >"$COINPIPE_PROXY_DIR/$PROXY_PID.pid"
-	_proxies="$_proxies $PROXY_PID"
+# --- servers a test starts itself ------------------------------------------
+# test_server_start DIR PROGRAM [ARGS...]: starts a Python server that
+# writes its port to DIR/port (its output to DIR/out), registered to be
+# stopped by PID when the test exits (and by tests/servers/down); sets
+# SERVER_PID and SERVER_PORT. Returns 1, with the server's output on stderr,
+# when it died or gave no port within 10 s.
+test_server_start() {
+	_sd=$1; shift
+	${PYTHON:-python3} "$@" --port-file "$_sd/port" >"$_sd/out" 2>&1 &
+	SERVER_PID=$!
+	echo "$SERVER_PID" >"$COINPIPE_PROXY_DIR/$SERVER_PID.pid"
+	_proxies="$_proxies $SERVER_PID"
 	_i=0
-	while [ ! -s "$_pd/port" ]; do
-		if ! kill -0 "$PROXY_PID" 2>/dev/null || [ $_i -gt 100 ]; then
-			cat "$_pd/out" >&2
+	while [ ! -s "$_sd/port" ]; do
+		if ! kill -0 "$SERVER_PID" 2>/dev/null || [ $_i -gt 100 ]; then
+			cat "$_sd/out" >&2
 			return 1
 		fi
 		sleep 0.1; _i=$((_i + 1))
 	done
-	PROXY_URL=http://127.0.0.1:$(cat "$_pd/port")
+	SERVER_PORT=$(cat "$_sd/port")
+}
+
+# test_server_stop PID: stops one such server and waits for it.
+test_server_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	rm -f "$COINPIPE_PROXY_DIR/$1.pid"
+}
+
+# jsonl_count FILE PYEXPR: how many lines e of a JSONL log satisfy a Python
+# expression (0 when the file does not exist).
+jsonl_count() {
+	"${PYTHON:-python3}" - "$1" "$2" <<'EOF'
+import json, sys
+n = 0
+try:
+    for line in open(sys.argv[1]):
+        e = json.loads(line)
+        if eval(sys.argv[2], {}, {"e": e}):
+            n += 1
+except FileNotFoundError:
+    pass
+print(n)
+EOF
+}
+
+# --- fault proxy -----------------------------------------------------------
+# proxy_start UPSTREAM_URL [faultproxy options...]: starts a fault proxy in
+# front of UPSTREAM_URL; sets PROXY_URL, PROXY_PID and PROXY_LOG (JSONL).
+proxy_start() {
+	_up=$1; shift
+	_pd=$(mktemp -d "$T/proxy.XXXXXX")
+	PROXY_LOG=$_pd/log.jsonl
+	test_server_start "$_pd" "$COINPIPE_PROXY" --upstream "$_up" \
+	    --log "$PROXY_LOG" "$@" || return 1
+	PROXY_PID=$SERVER_PID
+	PROXY_URL=http://127.0.0.1:$SERVER_PORT
 }
 
 # proxy_stop: stops the last started proxy (by PID) and waits for it.
 proxy_stop() {
-	kill -TERM "$PROXY_PID" 2>/dev/null
-	wait "$PROXY_PID" 2>/dev/null
-	rm -f "$COINPIPE_PROXY_DIR/$PROXY_PID.pid"
+	test_server_stop "$PROXY_PID"
 }
 
 # proxy_count PYEXPR: how many proxy log lines e satisfy a Python expression,
 # e.g. proxy_count "e['fault'] == 'throttle'".
 proxy_count() {
-	"${PYTHON:-python3}" - "$PROXY_LOG" "$1" <<'EOF'
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if eval(sys.argv[2], {}, {"e": e}):
-        n += 1
-print(n)
-EOF
+	jsonl_count "$PROXY_LOG" "$1"
 }
 
 # gecko_config JSON: POSTs a configuration change to the replay server.

@@ -6,20 +6,9 @@
 bad_start() {
 	_bd=$(mktemp -d "$T/bad.XXXXXX")
 	BAD_LOG=$_bd/log.jsonl
-	"${PYTHON:-python3}" "$COINPIPE_TOP/tests/servers/badserver.py" \
-	    --port-file "$_bd/port" --log "$BAD_LOG" "$@" >"$_bd/out" 2>&1 &
-	BAD_PID=$!
-	echo "$BAD_PID" >"$COINPIPE_PROXY_DIR/$BAD_PID.pid"
-	_proxies="$_proxies $BAD_PID"
-	_i=0
-	while [ ! -s "$_bd/port" ]; do
-		if ! kill -0 "$BAD_PID" 2>/dev/null || [ $_i -gt 100 ]; then
-			cat "$_bd/out" >&2
-			return 1
-		fi
-		sleep 0.1; _i=$((_i + 1))
-	done
-	BAD_PORT=$(cat "$_bd/port")
+	test_server_start "$_bd" "$COINPIPE_TOP/tests/servers/badserver.py" \
+	    --log "$BAD_LOG" "$@" || return 1
+	BAD_PID=$SERVER_PID BAD_PORT=$SERVER_PORT
 	case " $* " in
 	*" --tls-cert "*) BAD_URL=https://127.0.0.1:$BAD_PORT ;;
 	*) BAD_URL=http://127.0.0.1:$BAD_PORT ;;
@@ -28,26 +17,13 @@ bad_start() {
 
 # bad_stop: stops the last started badserver and waits for it.
 bad_stop() {
-	kill -TERM "$BAD_PID" 2>/dev/null
-	wait "$BAD_PID" 2>/dev/null
-	rm -f "$COINPIPE_PROXY_DIR/$BAD_PID.pid"
+	test_server_stop "$BAD_PID"
 }
 
 # bad_count PYEXPR: log lines e (n, method, path, host, target, fault,
 # body_bytes) for which the Python expression holds.
 bad_count() {
-	"${PYTHON:-python3}" - "$BAD_LOG" "$1" <<'PY'
-import json, sys
-n = 0
-try:
-    for line in open(sys.argv[1]):
-        e = json.loads(line)
-        if eval(sys.argv[2], {}, {"e": e}):
-            n += 1
-except FileNotFoundError:
-    pass
-print(n)
-PY
+	jsonl_count "$BAD_LOG" "$1"
 }
 
 # peak_kb: the peak resident set (KiB) of the last command run with
