@@ -6,16 +6,6 @@
 # exactly (checked with boto3), and the peak resident set stays bounded.
 . "$(dirname "$0")/lib.sh"
 . "$COINPIPE_TOP/tests/servers/badserver.sh"
-# Under valgrind (tests/run --valgrind) or AddressSanitizer (make asan)
-# the peak resident set is the checker's as much as the tool's: its own
-# tables and shadow memory, and a realloc that holds old and new block at
-# once (glibc moves a large block with mremap). The bound is checked by
-# make check; the checkers check the memory itself.
-if [ "${COINPIPE_VALGRIND:-}" = 1 ]; then
-	rss_bounded() { skip "$1: peak RSS is valgrind's under tests/run --valgrind"; }
-elif grep -qa __asan_init "$COINPIPE_BIN/kin-put" 2>/dev/null; then
-	rss_bounded() { skip "$1: peak RSS includes ASan's shadow memory (make asan)"; }
-fi
 : >"$T/empty"
 export AWS_CONFIG_FILE="$T/empty" AWS_SHARED_CREDENTIALS_FILE="$T/empty"
 B=$COINPIPE_BIN
