@@ -22,12 +22,13 @@
 #include "errbuf.h"
 #include "gecko.h"
 #include "http.h"
+#include "retry.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
 #define DEFAULT_MAX_BACKOFF_MS 75000LL	/* a minute window plus jitter */
 #define DEFAULT_RETRIES 3
-#define BACKOFF_BASE_MS 1000LL
+#define BACKOFF_BASE_MS 1000L
 #define MAX_KEY_LEN 256			/* keys are ~30 characters */
 #define NMARKET 3			/* market cap, 24 h volume, change */
 
@@ -182,12 +183,6 @@ sleep_until_wall(long long when_ms)
 	while (!cli_stop_signal && (left = when_ms - cli_wall_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
-}
-
-static double
-jitter(void)
-{
-	return (double)rand() / ((double)RAND_MAX + 1.0);
 }
 
 static int
@@ -538,25 +533,30 @@ call(struct fetcher *f, const struct http_request *req,
 	return d.rc;
 }
 
-/* How long to wait before retrying a failed call; -1: do not retry. */
+/*
+ * How long to wait before retrying a failed call; -1: do not retry. A 429
+ * is throttling: the server's Retry-After, else the next rate window, is
+ * honoured up to --max-backoff like every other wait.
+ */
 static long long
 retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
     int attempt, const struct errbuf *err)
 {
-	const char *ra;
-	long ms;
+	struct retry_policy p = { BACKOFF_BASE_MS, BACKOFF_BASE_MS,
+		(long)f->o->max_backoff_ms, (long)f->o->max_backoff_ms };
+	int throttled = rc == 0 && r->status == 429;
+	long ra = -1;
 
 	if (err->kind != ERR_TEMP || attempt >= f->o->retries)
 		return -1;
-	if (rc == 0 && r->status == 429) {
-		ra = http_response_header(r, "Retry-After");
-		if ((ms = http_retry_after_ms(ra, (long)time(NULL))) >= 0)
-			return ms;
-		return gecko_backoff_429_ms(cli_wall_ms(), jitter(),
-		    f->o->max_backoff_ms);
+	if (throttled) {
+		ra = http_retry_after_ms(http_response_header(r,
+		    "Retry-After"), (long)time(NULL));
+		if (ra < 0)
+			ra = gecko_rate_window_ms(cli_wall_ms(),
+			    retry_jitter());
 	}
-	return gecko_backoff_ms(attempt, BACKOFF_BASE_MS, f->o->max_backoff_ms,
-	    jitter());
+	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
 }
 
 /* One call with the limiter and retries. path is "/simple/price?...". */
@@ -1242,7 +1242,6 @@ run(const struct opts *o)
 		code = report_fail(NULL, &err);
 		goto out_nofetcher;
 	}
-	srand((unsigned)(time(NULL) ^ getpid()));
 	if (fetcher_init(&f, o, &err) == -1) {
 		code = report_fail(NULL, &err);
 		goto out;

@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "aws.h"
 #include "awstool.h"
 #include "buf.h"
@@ -25,6 +23,7 @@
 #include "http.h"
 #include "kinesis.h"
 #include "kpl.h"
+#include "retry.h"
 
 #define PROG "kin-get"
 /* GetRecords in flight at once: each holds up to a 10 MiB answer, so
@@ -132,16 +131,6 @@ usage(FILE *f)
 #define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
 #define warnx_(...) cli_warnx(PROG, __VA_ARGS__)
-
-static uint32_t
-random32(void)
-{
-	uint32_t r = 0;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (uint32_t)cli_mono_ms() * 2654435761u;
-	return r;
-}
 
 static void
 trace_line(void *arg, const char *line)
@@ -556,14 +545,11 @@ retry_later(struct run *r, struct shard *s, const struct http_multi_done *d,
 	if (++s->failures >= attempts)
 		return errbuf_set(err, ERR_TEMP, "GetRecords %s: %s (%d "
 		    "attempts)", s->node->id, why->msg, s->failures);
-	wait = aws_backoff_ms(s->failures, 0, random32());
 	if (d->rc == 0 && (h = http_response_header(&d->resp,
 	    "Retry-After")) != NULL)
 		ra = http_retry_after_ms(h, (long)time(NULL));
-	if (ra > AWS_MAX_RETRY_AFTER_MS)
-		ra = AWS_MAX_RETRY_AFTER_MS;
-	if (ra > wait)
-		wait = ra;
+	wait = retry_delay_ms(&retry_aws_standard, s->failures, 0, ra,
+	    retry_jitter());
 	if (r->o->verbose)
 		warnx_("GetRecords %s: %s; retrying in %ld ms", s->node->id,
 		    why->msg, wait);
@@ -586,13 +572,10 @@ throttled(struct run *r, struct shard *s, const struct http_multi_done *d)
 	r->throttled++;
 	if (s->throttles < 30)
 		s->throttles++;
-	wait = aws_backoff_ms(s->throttles, 1, random32());
 	if ((h = http_response_header(&d->resp, "Retry-After")) != NULL)
 		ra = http_retry_after_ms(h, (long)time(NULL));
-	if (ra > AWS_MAX_RETRY_AFTER_MS)
-		ra = AWS_MAX_RETRY_AFTER_MS;
-	if (ra > wait)
-		wait = ra;
+	wait = retry_delay_ms(&retry_aws_standard, s->throttles, 1, ra,
+	    retry_jitter());
 	if (r->o->verbose)
 		warnx_("GetRecords %s: throttled; retrying in %ld ms",
 		    s->node->id, wait);
