@@ -62,7 +62,7 @@ HELPER_BINS = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 SIGV4_CASES = $(if $(filter build,$(BUILD)),tests/sigv4-cases,$(BUILD)/tests/sigv4-cases)
 
 .PHONY: all tests-build check test unit e2e asan valgrind chaos lint \
-	install uninstall clean bench demo
+	lint-layers install uninstall clean bench demo
 
 all: $(BINS)
 
@@ -128,7 +128,7 @@ chaos: all
 # cppcheck does not read system headers: tests/lint/jansson.cfg tells it
 # jansson's loop macros.
 LINT_TIDY_OUT = $(BUILD)/lint-clang-tidy.out
-lint:
+lint: $(if $(filter 1,$(LINT_LAYERS)),lint-layers)
 	@for f in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$f || exit 1; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--library=tests/lint/jansson.cfg \
@@ -144,6 +144,16 @@ lint:
 	if [ $$rc -ne 0 ] || grep -q -E ': (warning|error): ' $(LINT_TIDY_OUT); \
 	then echo "make lint: clang-tidy reported findings (exit $$rc)" >&2; \
 		exit 1; fi
+
+# The layers of lib/ run one way (tests/lint/layers, its own test first):
+# no circle among the modules, no module but lib/cli uses lib/cli, none
+# prints or exits. Derived from the objects' symbols, so it builds them.
+# LINT_LAYERS=0 leaves it out of `make lint`.
+LINT_LAYERS ?= 1
+lint-layers: $(LIB_OBJ)
+	@tests/lint/layers.t >$(BUILD)/lint-layers-test.out 2>&1 || \
+	    { cat $(BUILD)/lint-layers-test.out; exit 1; }
+	tests/lint/layers $(LIB_OBJ)
 
 # Shell completion: bash-completion loads completions/<command> on demand,
 # so the one bash file (it completes all the tools) goes in once per tool;
