@@ -122,7 +122,8 @@ F=$T/full
 mkdir "$F"
 mounted=0
 if [ "$COINPIPE_FULLDISK" = skip ]; then
-	diag "no tmpfs here, not even in a user namespace (or COINPIPE_FULLDISK=skip): full-disk checks skipped"
+	diag "no tmpfs here, not even in a user namespace" \
+	    "(or COINPIPE_FULLDISK=skip): full-disk checks skipped"
 elif mount -t tmpfs -o size=64k,mode=0755 coinpipe-full "$F" \
     2>"$T/mount.err"; then
 	trap 'umount "$F" 2>/dev/null; _lib_cleanup' EXIT

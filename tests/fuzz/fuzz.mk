@@ -45,8 +45,8 @@ FUZZ_BINS = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # (fuzzer-no-link); only the final link brings in libFuzzer's main.
 $(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/%.d
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(ALL_CPPFLAGS) $(DEPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
-		-c -o $@ $<
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(DEPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libcoinpipe.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@

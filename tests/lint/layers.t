@@ -51,7 +51,8 @@ check() {
 # A circle a -> b -> a.
 mkdir -p "$work/lib"
 mod a 'int b_get(void); int a_get(void); int a_get(void) { return b_get(); }'
-mod b 'int a_get(void); int b_get(void); int b_get(void) { return a_get() + 1; }'
+mod b 'int a_get(void); int b_get(void);
+int b_get(void) { return a_get() + 1; }'
 check 1 "lib/a -> lib/b -> lib/a" "a circle of two modules fails, named"
 check 1 "    lib/b -> lib/a: a_get" "the edge's symbol is named"
 
@@ -67,8 +68,10 @@ rm -f "$work/lib/c.o"
 mod b 'int b_get(void); int b_get(void) { return 1; }'
 
 # A module using lib/cli (cli itself may use the others).
-mod cli 'int b_get(void); int cli_opt(void); int cli_opt(void) { return b_get(); }'
-mod b 'int cli_opt(void); int b_get(void); int b_get(void) { return cli_opt(); }'
+mod cli 'int b_get(void); int cli_opt(void);
+int cli_opt(void) { return b_get(); }'
+mod b 'int cli_opt(void); int b_get(void);
+int b_get(void) { return cli_opt(); }'
 check 1 "lib/b uses lib/cli: cli_opt" "a module using lib/cli fails"
 rm -f "$work/lib/cli.o"
 mod b 'int b_get(void); int b_get(void) { return 1; }'
