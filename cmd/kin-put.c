@@ -580,8 +580,8 @@ begin_stop(struct run *r, const char *why)
 	r->input_done = 1;
 	r->drain_until = cli_mono_ms() + r->o->drain_ms;
 	if (why != NULL)
-		tool_notice("%s: delivering what is buffered (up to %lld "
-		    "ms)", why, r->o->drain_ms);
+		tool_notice("%s: delivering what is buffered "
+		    "(up to %lld ms)", why, r->o->drain_ms);
 }
 
 static void
