@@ -47,6 +47,11 @@ ALL_LDLIBS = $(PKG_LIBS) -lm $(LDLIBS)
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA = $(BUILD)/libcoinpipe.a
+# The tools' shared front (options, messages): it prints, so it is not in
+# lib/; its own archive, linked into each tool before libcoinpipe.a.
+TOOL_SRC = $(sort $(wildcard cmd/common/*.c))
+TOOL_OBJ = $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TOOLA = $(BUILD)/libcoinpipe-tool.a
 
 TOOLS = $(sort $(notdir $(basename $(wildcard cmd/*.c))))
 BINS = $(TOOLS:%=$(BUILD)/%)
@@ -74,8 +79,18 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-$(BUILD)/%: $(BUILD)/cmd/%.o $(LIBA)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(ALL_LDLIBS)
+$(TOOLA): $(TOOL_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(TOOL_OBJ)
+
+$(TOOL_OBJ) $(TOOLS:%=$(BUILD)/cmd/%.o) $(BUILD)/tests/unit/test_tool.o: \
+	cmd/common/tool.h
+
+$(BUILD)/%: $(BUILD)/cmd/%.o $(TOOLA) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLA) $(LIBA) $(ALL_LDLIBS)
+
+$(BUILD)/tests/test_tool: $(BUILD)/tests/unit/test_tool.o $(TOOLA) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLA) $(LIBA) $(ALL_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(ALL_LDLIBS)
@@ -133,10 +148,10 @@ lint: $(if $(filter 1,$(LINT_LAYERS)),lint-layers)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--library=tests/lint/jansson.cfg \
 		--inline-suppr --std=c11 -Ilib -Itests/unit \
-		$(LIB_SRC) $(wildcard cmd/*.c tests/*.c) $(UNIT_SRC)
+		$(LIB_SRC) $(wildcard cmd/*.c tests/*.c) $(TOOL_SRC) $(UNIT_SRC)
 	@mkdir -p $(BUILD)
-	@echo clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c)
-	@clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) -- \
+	@echo clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC)
+	@clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC) -- \
 		$(ALL_CPPFLAGS) -std=c11 $(PKG_CFLAGS) >$(LINT_TIDY_OUT) 2>&1; \
 	rc=$$?; \
 	grep -v -E '^[0-9]+ (warning|error)s? (and [0-9]+ (warning|error)s? )?generated\.$$' \
