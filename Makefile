@@ -83,9 +83,6 @@ $(TOOLA): $(TOOL_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(TOOL_OBJ)
 
-$(TOOL_OBJ) $(TOOLS:%=$(BUILD)/cmd/%.o) $(BUILD)/tests/unit/test_tool.o: \
-	cmd/common/tool.h
-
 $(BUILD)/%: $(BUILD)/cmd/%.o $(TOOLA) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLA) $(LIBA) $(ALL_LDLIBS)
 
@@ -213,7 +210,7 @@ demo:
 # The header dependencies -MMD wrote (none before the first build). Each .d
 # is named here so it is no intermediate file: a missing one rebuilds its
 # object.
-DEP_FILES = $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(wildcard cmd/*.c) \
+DEP_FILES = $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC) \
 	$(UNIT_SRC) $(HELPER_SRC) tests/sigv4-cases.c)
 $(DEP_FILES): ;
 -include $(wildcard $(DEP_FILES))
