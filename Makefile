@@ -140,6 +140,8 @@ chaos: all
 # cppcheck does not read system headers: tests/lint/jansson.cfg tells it
 # jansson's loop macros.
 LINT_TIDY_OUT = $(BUILD)/lint-clang-tidy.out
+# The layer check (lint-layers, below) is on unless LINT_LAYERS=0.
+LINT_LAYERS ?= 1
 lint: $(if $(filter 1,$(LINT_LAYERS)),lint-layers)
 	@for f in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$f || exit 1; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -160,8 +162,7 @@ lint: $(if $(filter 1,$(LINT_LAYERS)),lint-layers)
 # The layers of lib/ run one way (tests/lint/layers, its own test first):
 # no circle among the modules, no module but lib/cli uses lib/cli, none
 # prints or exits. Derived from the objects' symbols, so it builds them.
-# LINT_LAYERS=0 leaves it out of `make lint`.
-LINT_LAYERS ?= 1
+# LINT_LAYERS=0 (set above) leaves it out of `make lint`.
 lint-layers: $(LIB_OBJ)
 	@tests/lint/layers.t >$(BUILD)/lint-layers-test.out 2>&1 || \
 	    { cat $(BUILD)/lint-layers-test.out; exit 1; }
