@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "errbuf.h"
+#include "fdio.h"
 #include "keyfmt.h"
 #include "ndjson.h"
 #include "rows.h"
@@ -194,34 +195,17 @@ trace_line(void *arg, const char *line)
 	fprintf(stderr, PROG ": %s\n", line);
 }
 
-static int
-write_fd(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes and empties b on stdout; EPIPE ends the tool like any filter. */
 static int
 flush_stdout(struct state *st, struct buf *b)
 {
 	if (b->len == 0)
 		return 0;
-	if (write_fd(STDOUT_FILENO, b->data, b->len) == -1) {
+	if (fdio_write_all(STDOUT_FILENO, b->data, b->len, "stdout",
+	    &st->err) == -1) {
 		if (errno == EPIPE)
 			cli_raise_sigpipe();
-		return errbuf_set(&st->err, ERR_SYSTEM, "stdout: %s",
-		    strerror(errno));
+		return -1;
 	}
 	buf_reset(b);
 	return 0;
@@ -694,11 +678,11 @@ bad_line(struct state *st, const char *line, size_t len,
 	    ndjson_reader_lineno(st->reader), why->msg);
 	st->bad++;
 	if (st->dead_fd != -1 && line != NULL &&
-	    (write_fd(st->dead_fd, line, len) == -1 ||
-	    write_fd(st->dead_fd, "\n", 1) == -1)) {
+	    (fdio_write_all(st->dead_fd, line, len, st->o->dead_letter,
+	    &st->err) == -1 || fdio_write_all(st->dead_fd, "\n", 1,
+	    st->o->dead_letter, &st->err) == -1)) {
 		st->local_failed = 1;
-		return errbuf_set(&st->err, ERR_SYSTEM, "%s: %s",
-		    st->o->dead_letter, strerror(errno));
+		return -1;
 	}
 	return st->o->strict ? STRICT_STOP : 0;
 }
@@ -778,11 +762,11 @@ object_append(struct state *st, struct object *ob, const char *line,
 		return -1;
 	/* after the object took the row, so that a full disk loses nothing:
 	 * the object is still uploaded (LOCAL_STOP) */
-	if (ob->spool_fd != -1 && (write_fd(ob->spool_fd, line, len) == -1 ||
-	    write_fd(ob->spool_fd, "\n", 1) == -1)) {
+	if (ob->spool_fd != -1 && (fdio_write_all(ob->spool_fd, line, len,
+	    ob->spool_path, &st->err) == -1 || fdio_write_all(ob->spool_fd,
+	    "\n", 1, ob->spool_path, &st->err) == -1)) {
 		st->local_failed = 1;
-		return errbuf_set(&st->err, ERR_SYSTEM, "%s: %s",
-		    ob->spool_path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "checkpoint.h"
+#include "fdio.h"
 
 #define SEQ_MAX_DIGITS 128	/* Kinesis: SequenceNumber pattern 0|([1-9]\d{0,128}) */
 
@@ -262,23 +263,6 @@ sync_dir_of(const char *path)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 checkpoint_save(const char *path, const struct checkpoint *cp,
     struct errbuf *err)
@@ -297,8 +281,10 @@ checkpoint_save(const char *path, const struct checkpoint *cp,
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, text, strlen(text)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	if (fdio_write_all(fd, text, strlen(text), tmp, err) == -1 ||
+	    fdio_write_all(fd, "\n", 1, tmp, err) == -1)
+		goto out;
+	if (fsync(fd) == -1) {
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
