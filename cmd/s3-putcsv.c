@@ -73,18 +73,6 @@ struct opts {
 	int nfiles;
 };
 
-/* The last _seq (and _subseq) of one shard. */
-struct mark {
-	char *shard;
-	char *seq;
-	long subseq;
-};
-
-struct marks {
-	struct mark *v;
-	size_t n;
-};
-
 /* One open object. */
 struct object {
 	char *part;			/* partition: shard and field values */
@@ -95,7 +83,7 @@ struct object {
 	char uuid[KEYFMT_UUID_LEN];
 	char *shard, *first_seq, *last_seq;
 	char **fields;			/* keyfmt field values of row one */
-	struct marks marks;		/* last _seq per shard in it */
+	struct checkpoint marks;	/* last _seq per shard in it */
 	int spool_fd;
 	char *spool_path;
 };
@@ -115,7 +103,7 @@ struct state {
 	struct csv_writer w;
 	const char *eol;
 	struct checkpoint cp;
-	struct marks uploaded;		/* highest uploaded per shard */
+	struct checkpoint uploaded;	/* highest uploaded per shard */
 	unsigned long long nobjects;
 	char host[256];
 	int columns_ready, header_done;
@@ -223,64 +211,6 @@ xstrndup(const char *p, size_t n)
 	return s;
 }
 
-/* ---- marks: the last _seq per shard ---- */
-
-static struct mark *
-mark_find(struct marks *m, const char *shard)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (strcmp(m->v[i].shard, shard) == 0)
-			return &m->v[i];
-	return NULL;
-}
-
-/* Moves the mark of shard forward to seq/subseq (never back). */
-static int
-mark_set(struct marks *m, const char *shard, const char *seq, long subseq)
-{
-	struct mark *k = mark_find(m, shard), *v;
-	char *s;
-	int c;
-
-	if (k == NULL) {
-		if ((v = realloc(m->v, (m->n + 1) * sizeof(*v))) == NULL)
-			return -1;
-		m->v = v;
-		k = &m->v[m->n];
-		if ((k->shard = strdup(shard)) == NULL)
-			return -1;
-		k->seq = NULL;
-		m->n++;
-	}
-	if (k->seq != NULL) {
-		c = checkpoint_seq_cmp(seq, k->seq);
-		if (c < 0 || (c == 0 && subseq <= k->subseq))
-			return 0;
-	}
-	if ((s = strdup(seq)) == NULL)
-		return -1;
-	free(k->seq);
-	k->seq = s;
-	k->subseq = subseq;
-	return 0;
-}
-
-static void
-marks_free(struct marks *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++) {
-		free(m->v[i].shard);
-		free(m->v[i].seq);
-	}
-	free(m->v);
-	m->v = NULL;
-	m->n = 0;
-}
-
 /* ---- objects ---- */
 
 static void
@@ -298,7 +228,7 @@ object_free(struct state *st, struct object *ob)
 	for (i = 0; ob->fields != NULL && i < st->kf.nfields; i++)
 		free(ob->fields[i]);
 	free(ob->fields);
-	marks_free(&ob->marks);
+	checkpoint_free(&ob->marks);
 	if (ob->spool_fd != -1)
 		close(ob->spool_fd);
 	free(ob->spool_path);
@@ -469,7 +399,7 @@ shard_in_open_object(struct state *st, const char *shard,
 
 	for (i = 0; i < st->nobjs; i++)
 		if (st->objs[i] != except &&
-		    mark_find(&st->objs[i]->marks, shard) != NULL)
+		    checkpoint_find(&st->objs[i]->marks, shard) != NULL)
 			return 1;
 	return 0;
 }
@@ -482,19 +412,20 @@ shard_in_open_object(struct state *st, const char *shard,
 static int
 checkpoint_after(struct state *st, const struct object *ob)
 {
-	const struct mark *m, *u;
+	const struct checkpoint_shard *m, *u;
 	size_t i;
 	int moved = 0;
 
 	for (i = 0; i < ob->marks.n; i++) {
-		m = &ob->marks.v[i];
-		if (mark_set(&st->uploaded, m->shard, m->seq, m->subseq) == -1)
-			return errbuf_set(&st->err, ERR_SYSTEM, "out of memory");
+		m = &ob->marks.shards[i];
+		if (checkpoint_advance(&st->uploaded, m->shard_id, m->seq,
+		    m->subseq, &st->err) == -1)
+			return -1;
 		if (st->o->checkpoint == NULL ||
-		    shard_in_open_object(st, m->shard, ob))
+		    shard_in_open_object(st, m->shard_id, ob))
 			continue;
-		u = mark_find(&st->uploaded, m->shard);
-		if (checkpoint_set(&st->cp, u->shard, u->seq, u->subseq,
+		u = checkpoint_find(&st->uploaded, m->shard_id);
+		if (checkpoint_set(&st->cp, u->shard_id, u->seq, u->subseq,
 		    &st->err) == -1)
 			return -1;
 		moved = 1;
@@ -730,21 +661,28 @@ note_seq(struct state *st, struct object *ob)
 	long subseq = CHECKPOINT_NO_SUBSEQ;
 	int rc = 0;
 
-	if (rows_capture(st->rows, st->cap_subseq, &p, &n) && n < 20) {
-		char t[24], *end;
-		memcpy(t, p, n);
-		t[n] = '\0';
-		subseq = strtol(t, &end, 10);
-		if (*end != '\0' || subseq < 0)
-			subseq = CHECKPOINT_NO_SUBSEQ;
+	if (rows_capture(st->rows, st->cap_subseq, &p, &n)) {
+		char t[24], *end = t;
+		if (n < 20) {
+			memcpy(t, p, n);
+			t[n] = '\0';
+			subseq = strtol(t, &end, 10);
+		}
+		/* a _subseq that is not one: NO_SUBSEQ would say the whole
+		 * record was handled (a resume reads after it, losing its
+		 * later sub-records); 0 is the earliest position of the
+		 * record a checkpoint can say, so at worst duplicates */
+		if (n >= 20 || *end != '\0' || subseq < 0)
+			subseq = 0;
 	}
 	if (seq != NULL) {
 		free(ob->last_seq);
 		ob->last_seq = strdup(seq);
-		if (ob->last_seq == NULL ||
-		    (shard != NULL && mark_set(&ob->marks, shard, seq,
-		    subseq) == -1))
+		if (ob->last_seq == NULL)
 			rc = errbuf_set(&st->err, ERR_SYSTEM, "out of memory");
+		else if (shard != NULL && checkpoint_advance(&ob->marks, shard,
+		    seq, subseq, &st->err) == -1)
+			rc = -1;
 	}
 	free(shard);
 	free(seq);
@@ -1123,7 +1061,7 @@ teardown(struct state *st)
 	buf_free(&st->out);
 	buf_free(&st->scratch);
 	checkpoint_free(&st->cp);
-	marks_free(&st->uploaded);
+	checkpoint_free(&st->uploaded);
 	if (st->dead_fd != -1)
 		close(st->dead_fd);
 	if (st->spool_lock_fd != -1)

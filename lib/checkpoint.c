@@ -95,10 +95,6 @@ int
 checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
     long subseq, struct errbuf *err)
 {
-	struct checkpoint_shard *s;
-	char *copy;
-	int c;
-
 	if (!valid_seq(seq)) {
 		char shown[41];
 		snprintf(shown, sizeof(shown), "%s", seq);
@@ -106,6 +102,17 @@ checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
 		return errbuf_set(err, ERR_DATA, "'%s': not a sequence number",
 		    shown);
 	}
+	return checkpoint_advance(cp, shard, seq, subseq, err);
+}
+
+int
+checkpoint_advance(struct checkpoint *cp, const char *shard, const char *seq,
+    long subseq, struct errbuf *err)
+{
+	struct checkpoint_shard *s;
+	char *copy;
+	int c;
+
 	if ((s = find_or_add(cp, shard, err)) == NULL)
 		return -1;
 	if (s->seq != NULL) {
