@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ on_alarm(int sig)
 static void
 slow_reader(int fd)
 {
+	struct timespec pause = { 0, 50000 };
 	char b[4096];
 	size_t got = 0, i;
 	ssize_t r;
@@ -32,7 +34,7 @@ slow_reader(int fd)
 			if (b[i] != (char)((got + i) % 251))
 				_exit(2);
 		got += (size_t)r;
-		usleep(50);
+		nanosleep(&pause, NULL);
 	}
 	_exit(got == BIG ? 0 : 1);
 }
