@@ -34,11 +34,6 @@
 #define DEFAULT_MAX_BYTES (64ULL << 20)
 #define DEFAULT_PART_SIZE (8ULL << 20)
 #define DEFAULT_MAX_AGE_MS (5LL * 60 * 1000)
-#define CT_HEADER "text/csv; charset=utf-8; header=present"
-#define CT_NO_HEADER "text/csv; charset=utf-8; header=absent"
-/* deflate may grow incompressible input a little (zlib: 5 bytes per
- * 16 KiB block plus a header); parts are sized for this much more. */
-#define GZIP_SLACK(n) ((n) / 1024 + 1024)
 
 /* A local file (dead letters, spool, checkpoint) could not be written:
  * reading stops, and what was read before still goes up. */
@@ -325,20 +320,12 @@ static void
 setup_target(struct state *st)
 {
 	const struct opts *o = st->o;
-	unsigned long long max_stored;
 
-	max_stored = o->c.max_bytes +
-	    (o->c.gzip ? GZIP_SLACK(o->c.max_bytes) : 0);
-	st->target.part_size = (size_t)s3_part_size(o->part_size, max_stored);
-	st->target.gzip = o->c.gzip;
 	st->target.bucket.name = o->bucket;
-	st->target.opts.content_type = o->c.no_header ? CT_NO_HEADER :
-	    CT_HEADER;
-	st->target.opts.content_encoding = o->c.gzip ? "gzip" : NULL;
 	st->target.opts.sse = o->sse;
 	st->target.opts.sse_kms_key_id = o->sse_kms_key_id;
 	st->target.opts.storage_class = o->storage_class;
-	csvsink_store_s3(&st->store, &st->target);
+	csvsink_store_s3(&st->store, &st->target, &o->c, o->part_size);
 }
 
 static int

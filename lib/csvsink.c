@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,11 @@
 #define KEY_REPLAY "{shard}/{first_seq}.csv"
 #define SPOOL_SUFFIX ".ndjson"
 #define SPOOL_LOCK ".lock"
+#define CT_HEADER "text/csv; charset=utf-8; header=present"
+#define CT_NO_HEADER "text/csv; charset=utf-8; header=absent"
+/* deflate may grow incompressible input a little (zlib: 5 bytes per
+ * 16 KiB block plus a header); parts are sized for this much more. */
+#define GZIP_SLACK(n) ((n) / 1024 + 1024)
 
 /* One open object; owned by the engine's list until it is uploaded. */
 struct object {
@@ -1048,14 +1052,21 @@ s3_discard(void *obj)
 }
 
 void
-csvsink_store_s3(struct csvsink_store *store, const struct s3out_target *t)
+csvsink_store_s3(struct csvsink_store *store, struct s3out_target *t,
+    const struct csvsink_config *c, unsigned long long part_size)
 {
+	unsigned long long max_stored;
+
+	max_stored = c->max_bytes + (c->gzip ? GZIP_SLACK(c->max_bytes) : 0);
+	t->part_size = (size_t)s3_part_size(part_size, max_stored);
+	t->gzip = c->gzip;
+	t->opts.content_type = c->no_header ? CT_NO_HEADER : CT_HEADER;
+	t->opts.content_encoding = c->gzip ? "gzip" : NULL;
 	store->begin = s3_begin;
 	store->write = s3_write;
 	store->finish = s3_finish;
 	store->stored = s3_stored;
 	store->multipart = s3_multipart;
 	store->discard = s3_discard;
-	/* s3out_begin takes the target as const; the store's arg is not */
-	store->arg = (void *)(uintptr_t)t;
+	store->arg = t;
 }

@@ -55,11 +55,6 @@ struct csvsink_store {
 	void *arg;
 };
 
-/* The production store: lib/s3out objects to t (t->client NULL: a dry
- * run, bytes are counted and dropped). t is borrowed. */
-void csvsink_store_s3(struct csvsink_store *store,
-    const struct s3out_target *t);
-
 /* One object that went up, for the tool's report and --tee line. */
 struct csvsink_upload {
 	const char *key, *etag;
@@ -112,6 +107,16 @@ struct csvsink_config {
 	int to_stdout;			/* CSV through hooks.out, no objects */
 	int dry_run;			/* no checkpoint is written */
 };
+
+/*
+ * The production store: lib/s3out objects to t. Fills in t what follows
+ * from c (part_size, raised when needed for the largest object max_bytes
+ * allows; gzip; the content type and encoding); the caller sets t's
+ * client (NULL: a dry run, bytes are counted and dropped), bucket and
+ * SSE/storage class. t is borrowed.
+ */
+void csvsink_store_s3(struct csvsink_store *store, struct s3out_target *t,
+    const struct csvsink_config *c, unsigned long long part_size);
 
 /*
  * Sets up the rows, loads the checkpoint and takes the spool directory

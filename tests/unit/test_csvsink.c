@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "csvsink.h"
+#include "s3out.h"
 #include "tap.h"
 
 #define MAXOBJ 16
@@ -583,6 +584,46 @@ test_bad_lines_and_stdout(void)
 	world_free(&w);
 }
 
+static unsigned long long reported_bytes;
+
+static int
+on_uploaded_bytes(void *arg, const struct csvsink_upload *u,
+    struct errbuf *err)
+{
+	reported_bytes = u->bytes;
+	return on_uploaded(arg, u, err);
+}
+
+/* The s3out store without a client (a dry run): the key is set at the
+ * end when it names the last _seq, and the stored bytes are counted. */
+static void
+test_s3_store_dry_run(void)
+{
+	struct world w = { 0 };
+	struct csvsink_store st;
+	struct csvsink_hooks h = hooks(&w);
+	struct csvsink_config c = config("{shard}/{first_seq}-{last_seq}.csv");
+	struct s3out_target t;
+	struct csvsink *s;
+	struct errbuf e;
+
+	memset(&t, 0, sizeof(t));
+	c.dry_run = 1;
+	csvsink_store_s3(&st, &t, &c, 0);
+	ok(t.part_size >= S3_MIN_PART_SIZE && t.opts.content_type != NULL &&
+	    strstr(t.opts.content_type, "header=present") != NULL,
+	    "the target: a part size S3 takes, the CSV content type");
+	h.uploaded = on_uploaded_bytes;
+	s = csvsink_new(&c, &st, &h, &e);
+	put(s, "{\"_shard\":\"s1\",\"_seq\":\"5\",\"a\":1}", 1);
+	put(s, "{\"_shard\":\"s1\",\"_seq\":\"9\",\"a\":2}", 2);
+	ok(csvsink_finish(s, "end of input") == 0 && w.nup == 1,
+	    "a dry run \"uploads\" one object");
+	is_int(reported_bytes, strlen("a\n1\n2\n"), "its bytes counted");
+	csvsink_free(s);
+	world_free(&w);
+}
+
 static void
 test_upload_json(void)
 {
@@ -625,6 +666,7 @@ main(void)
 	test_spool_recovery();
 	test_bad_lines_and_stdout();
 	test_upload_json();
+	test_s3_store_dry_run();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmp);
