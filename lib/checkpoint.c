@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "checkpoint.h"
+#include "fdio.h"
 
 #define SEQ_MAX_DIGITS 128	/* Kinesis: SequenceNumber pattern 0|([1-9]\d{0,128}) */
 
@@ -94,10 +95,6 @@ int
 checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
     long subseq, struct errbuf *err)
 {
-	struct checkpoint_shard *s;
-	char *copy;
-	int c;
-
 	if (!valid_seq(seq)) {
 		char shown[41];
 		snprintf(shown, sizeof(shown), "%s", seq);
@@ -105,6 +102,17 @@ checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
 		return errbuf_set(err, ERR_DATA, "'%s': not a sequence number",
 		    shown);
 	}
+	return checkpoint_advance(cp, shard, seq, subseq, err);
+}
+
+int
+checkpoint_advance(struct checkpoint *cp, const char *shard, const char *seq,
+    long subseq, struct errbuf *err)
+{
+	struct checkpoint_shard *s;
+	char *copy;
+	int c;
+
 	if ((s = find_or_add(cp, shard, err)) == NULL)
 		return -1;
 	if (s->seq != NULL) {
@@ -262,23 +270,6 @@ sync_dir_of(const char *path)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 checkpoint_save(const char *path, const struct checkpoint *cp,
     struct errbuf *err)
@@ -297,8 +288,10 @@ checkpoint_save(const char *path, const struct checkpoint *cp,
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, text, strlen(text)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	if (fdio_write_all(fd, text, strlen(text), tmp, err) == -1 ||
+	    fdio_write_all(fd, "\n", 1, tmp, err) == -1)
+		goto out;
+	if (fsync(fd) == -1) {
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}

@@ -43,10 +43,21 @@ int checkpoint_load(const char *path, struct checkpoint *cp,
 int checkpoint_save(const char *path, const struct checkpoint *cp,
     struct errbuf *err);
 
-/* Records that shard has been handled up to seq (and subseq). A seq older
- * than the one recorded is ignored: a checkpoint never moves back. */
+/*
+ * Records that shard has been handled up to seq (and subseq). A position
+ * older than the one recorded is ignored: a checkpoint never moves back.
+ * Positions are ordered by seq, then subseq, and CHECKPOINT_NO_SUBSEQ is
+ * the end of its record (all of it was handled, or it was not aggregated):
+ * after every sub-record of that seq, since kin-get --resume reads AFTER
+ * it. ERR_DATA when seq is not a sequence number.
+ */
 int checkpoint_set(struct checkpoint *cp, const char *shard, const char *seq,
     long subseq, struct errbuf *err);
+/* The same without checking seq: for positions that are only held in
+ * memory (the rows of an open object) and reach a saved checkpoint through
+ * checkpoint_set, which refuses a bad one then. */
+int checkpoint_advance(struct checkpoint *cp, const char *shard,
+    const char *seq, long subseq, struct errbuf *err);
 int checkpoint_finish(struct checkpoint *cp, const char *shard,
     struct errbuf *err);
 const struct checkpoint_shard *checkpoint_find(const struct checkpoint *cp,

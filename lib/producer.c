@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "hash.h"
 #include "kpl.h"
 #include "producer.h"
 #include "retry.h"
@@ -102,19 +103,6 @@ rnd(struct producer *p)
 	p->rng ^= p->rng << 25;
 	p->rng ^= p->rng >> 27;
 	return (uint32_t)((p->rng * 2685821657736338717ULL) >> 32);
-}
-
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 size_t
@@ -560,7 +548,7 @@ producer_add(struct producer *p, const void *data, size_t len,
 	p->e[id].key_len = key_len;
 	p->e[id].refs = 1;
 	r->entry = id;
-	entry_queue(p, id, now, fnv1a(r->key, key_len));
+	entry_queue(p, id, now, hash_fnv1a64(r->key, key_len));
 	return 0;
 }
 

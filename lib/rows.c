@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "ndjson.h"
 #include "rows.h"
 
@@ -54,25 +55,10 @@ struct rows {
 	void *unknown_arg;
 };
 
-/* FNV-1a: short keys, no adversary that matters (a bad input only slows
- * its own conversion). */
-static uint64_t
-hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static struct map_ent *
 map_slot(const struct map *m, const char *s, size_t n)
 {
-	size_t i = (size_t)hash(s, n) & (m->cap - 1);
+	size_t i = (size_t)hash_fnv1a64(s, n) & (m->cap - 1);
 
 	while (m->v[i].s != NULL &&
 	    (m->v[i].n != n || memcmp(m->v[i].s, s, n) != 0))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "s3out.h"
 
 #define GZIP_WINDOW (15 + 16)	/* zlib: 32 KiB window, gzip wrapper */
@@ -111,24 +112,6 @@ open_spill(struct s3out *o, struct errbuf *err)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n, struct errbuf *err)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return errbuf_set(err, ERR_SYSTEM,
-			    "temporary file: %s", strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Moves full parts out of the buffer: to S3, or to the spill file. */
 static int
 drain_parts(struct s3out *o, struct errbuf *err)
@@ -138,8 +121,8 @@ drain_parts(struct s3out *o, struct errbuf *err)
 	while (o->part.len - off >= ps) {
 		if (o->key == NULL) {
 			if ((o->spill_fd == -1 && open_spill(o, err) == -1) ||
-			    write_all(o->spill_fd, o->part.data + off, ps,
-			    err) == -1)
+			    fdio_write_all(o->spill_fd, o->part.data + off,
+			    ps, "temporary file", err) == -1)
 				return -1;
 			o->spilled += ps;
 		} else if (send_part(o, o->part.data + off, ps, err) == -1) {

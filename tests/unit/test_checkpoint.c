@@ -50,6 +50,36 @@ test_set_never_moves_back(void)
 	checkpoint_free(&cp);
 }
 
+/*
+ * CHECKPOINT_NO_SUBSEQ is the end of its record, after every sub-record:
+ * s3-putcsv's own per-object marks used to rank it before sub-record 0,
+ * so a record's end did not move them and a sub-record moved them back
+ * into a record already handled whole.
+ */
+static void
+test_no_subseq_is_end_of_record(void)
+{
+	struct checkpoint cp = { 0 };
+	const struct checkpoint_shard *s;
+	struct errbuf e;
+
+	checkpoint_advance(&cp, "a", "300", 4, &e);
+	checkpoint_advance(&cp, "a", "300", CHECKPOINT_NO_SUBSEQ, &e);
+	s = checkpoint_find(&cp, "a");
+	is_int(s->subseq, CHECKPOINT_NO_SUBSEQ, "sub-record 4, then the "
+	    "record's end: at its end");
+	checkpoint_advance(&cp, "a", "300", 2, &e);
+	is_int(s->subseq, CHECKPOINT_NO_SUBSEQ, "a sub-record after the "
+	    "record's end does not move it back");
+	checkpoint_advance(&cp, "a", "301", 0, &e);
+	ok(strcmp(s->seq, "301") == 0 && s->subseq == 0,
+	    "a later record's first sub-record moves it on");
+	ok(checkpoint_advance(&cp, "b", "x1", 0, &e) == 0 &&
+	    checkpoint_set(&cp, "b", "x1", 0, &e) == -1 && e.kind == ERR_DATA,
+	    "advance keeps any seq, set refuses a bad one");
+	checkpoint_free(&cp);
+}
+
 static void
 test_round_trip(void)
 {
@@ -118,6 +148,7 @@ main(void)
 		return 1;
 	test_seq_order();
 	test_set_never_moves_back();
+	test_no_subseq_is_end_of_record();
 	test_round_trip();
 	test_malformed();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
