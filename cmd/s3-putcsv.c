@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "clock.h"
 #include "csv.h"
 #include "errbuf.h"
 #include "keyfmt.h"
@@ -420,7 +421,7 @@ object_fill(struct state *st, struct object *ob)
 
 	ob->n = ++st->nobjects;
 	ob->opened = time(NULL);
-	ob->opened_ms = cli_mono_ms();
+	ob->opened_ms = clock_mono_ms();
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return errbuf_set(&st->err, ERR_SYSTEM, "no random bytes");
 	keyfmt_uuid(rnd, ob->uuid);
@@ -647,7 +648,7 @@ close_all(struct state *st, const char *why)
 static long long
 close_aged(struct state *st, int *failed)
 {
-	long long now = cli_mono_ms(), next = -1, due;
+	long long now = clock_mono_ms(), next = -1, due;
 	size_t i = 0;
 
 	*failed = 0;

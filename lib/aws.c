@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "aws.h"
+#include "clock.h"
 #include "retry.h"
 #include "sigv4.h"
 
@@ -632,15 +633,6 @@ out:
 
 /* ---- the retry loop ---- */
 
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One signed attempt. Returns 0 on 2xx, 1 on an error response (resp->error
  * and aerr set), -1 when no response arrived (aerr set).
@@ -706,7 +698,8 @@ aws_send(struct aws_client *c, const struct aws_request *req,
     struct aws_response *resp, struct errbuf *err)
 {
 	struct errbuf last;
-	long start = mono_ms(), delay;
+	long long start = clock_mono_ms();
+	long delay;
 	int attempt, outcome, retry;
 
 	for (attempt = 1;; attempt++) {
@@ -725,7 +718,7 @@ aws_send(struct aws_client *c, const struct aws_request *req,
 			return give_up(err, &last, attempt, "");
 		delay = retry_delay(c, attempt, resp);
 		if (c->o.budget_ms > 0 &&
-		    mono_ms() - start + delay > c->o.budget_ms)
+		    clock_mono_ms() - start + delay > c->o.budget_ms)
 			return give_up(err, &last, attempt,
 			    "time budget spent");
 		if (stopped(c))

@@ -220,27 +220,6 @@ cli_usage_error(const char *prog, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static long long
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-cli_mono_ms(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
-long long
-cli_wall_ms(void)
-{
-	return clock_ms(CLOCK_REALTIME);
-}
-
 int
 cli_getopt_error(const char *prog, int c, char *const argv[])
 {

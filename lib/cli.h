@@ -75,10 +75,6 @@ void cli_warnx(const char *prog, const char *fmt, ...)
 void cli_vwarnx(const char *prog, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* Milliseconds on the monotonic clock (for intervals) and the wall clock. */
-long long cli_mono_ms(void);
-long long cli_wall_ms(void);
-
 /* After output hit EPIPE: restore SIGPIPE's default and raise it, so the
  * shell sees the same status as for any other tool killed by the pipe. */
 void cli_raise_sigpipe(void);
