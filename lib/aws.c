@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
+#include "buf.h"
 #include "clock.h"
 #include "retry.h"
 #include "sigv4.h"
@@ -476,15 +476,6 @@ client_sleep(const struct aws_client *c, long ms)
 
 /* ---- signing ---- */
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void
 aws_signed_free(struct aws_signed *s)
 {
@@ -493,7 +484,7 @@ aws_signed_free(struct aws_signed *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->nvalues; i++)
-		wipe_free(s->values[i]);
+		buf_wipe_str(s->values[i]);
 	free(s->url);
 	free(s->host);
 	memset(s, 0, sizeof(*s));

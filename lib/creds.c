@@ -38,7 +38,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,7 @@
 #include "awsfiles.h"
 #include "buf.h"
 #include "creds.h"
+#include "jsonwipe.h"
 #include "sts.h"
 
 #define PROCESS_MAX_OUTPUT ((size_t)64 * 1024)	/* four strings of JSON, with room */
@@ -141,19 +141,11 @@ env(const char *name)
 }
 
 static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
-static void
 set_wipe(struct creds_set *s)
 {
-	wipe_str(s->access_key);
-	wipe_str(s->secret_key);
-	wipe_str(s->token);
+	buf_wipe_str(s->access_key);
+	buf_wipe_str(s->secret_key);
+	buf_wipe_str(s->token);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -173,32 +165,6 @@ set_fill(struct creds_set *s, const char *ak, const char *sk,
 		return -1;
 	}
 	return 0;
-}
-
-/* jansson frees its strings without wiping them; secrets must not linger. */
-static void
-json_wipe_string(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-
-	if (json_is_string(v) && (s = json_string_value(v)) != NULL)
-		OPENSSL_cleanse((void *)(uintptr_t)s, json_string_length(v));
-}
-
-static void
-json_wipe_free(json_t *o)
-{
-	static const char *const keys[] = {
-		"AccessKeyId", "SecretAccessKey", "SessionToken", "Token"
-	};
-	size_t i;
-
-	if (o == NULL)
-		return;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		json_wipe_string(o, keys[i]);
-	json_decref(o);
 }
 
 static const char *
@@ -247,7 +213,7 @@ parse_creds_json(const char *body, size_t len, const char *token_key,
 	}
 	rc = set_fill(out, ak, sk, json_str(o, token_key), when, err);
 out:
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -469,7 +435,7 @@ process_version(const char *body, size_t len, struct errbuf *err)
 	v = json_object_get(o, "Version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
 		rc = errbuf_set(err, ERR_CONFIG, "output has no \"Version\": 1");
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -865,7 +831,7 @@ web_identity_call(struct resolve_ctx *r, const struct sts_role *role,
 	set_take(out, &got);
 	rc = 1;
 out:
-	wipe_str(token);
+	buf_wipe_str(token);
 	sts_creds_free(&got);
 	awsconf_free(&conf);
 	return rc;
@@ -1018,7 +984,7 @@ sso_token(const struct resolve_ctx *r, const char *profile,
 	free(path);
 	if (rc == 0 && r->now < expires)
 		return 0;
-	wipe_str(*token);
+	buf_wipe_str(*token);
 	*token = NULL;
 	return -1;
 }
@@ -1111,7 +1077,7 @@ sso(struct resolve_ctx *r, const struct awsfiles *a, struct creds_set *out,
 	rc = sso_token(r, profile, &s, &token, err);
 	if (rc == 0)
 		rc = sso_call(r, profile, &s, token, out, err);
-	wipe_str(token);
+	buf_wipe_str(token);
 	free(profile);
 	return rc;
 }
@@ -1261,7 +1227,7 @@ container_token(char **tok, struct errbuf *err)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	/* a header value cannot span lines */
 	if (*tok != NULL && strpbrk(*tok, "\r\n") != NULL) {
-		wipe_str(*tok);
+		buf_wipe_str(*tok);
 		*tok = NULL;
 		return errbuf_set(err, ERR_CONFIG, "the container authorization "
 		    "token contains a line break");
@@ -1357,7 +1323,7 @@ from_container(struct chain_ctx *c, struct errbuf *err)
 	rc = container_fetch(c, url, tok, origin, err);
 out:
 	free(url);
-	wipe_str(tok);
+	buf_wipe_str(tok);
 	return rc;
 }
 
@@ -1485,7 +1451,7 @@ imds_parse(struct chain_ctx *c, const struct http_response *r,
 	else
 		code = json_str(o, "Code");
 	ok = code != NULL && strcmp(code, "Success") == 0;
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	if (!ok)
 		return errbuf_set(err, ERR_TEMP, "EC2 instance metadata: the "
 		    "role's credentials answer has no \"Code\": \"Success\"");
@@ -1525,7 +1491,7 @@ out:
 	buf_wipe(&r.body);
 	http_response_free(&r);
 	http_client_free(m.hc);
-	wipe_str(m.token);
+	buf_wipe_str(m.token);
 	return rc;
 }
 

@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,28 +22,21 @@
 #include "aws.h"
 #include "buf.h"
 #include "creds.h"
+#include "jsonwipe.h"
 #include "retry.h"
 #include "sts.h"
 
 #define SSO_TOKEN_FILE_MAX ((size_t)64 * 1024)	/* a cache entry: ~2 KiB */
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
-static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
 void
 sts_creds_free(struct sts_creds *c)
 {
 	if (c == NULL)
 		return;
-	wipe_str(c->access_key);
-	wipe_str(c->secret_key);
-	wipe_str(c->token);
+	buf_wipe_str(c->access_key);
+	buf_wipe_str(c->secret_key);
+	buf_wipe_str(c->token);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -75,7 +67,7 @@ form_add(struct buf *b, const char *name, const char *value)
 	if ((enc = sigv4_uri_encode(value, strlen(value), 0)) == NULL)
 		return -1;
 	rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, enc);
-	wipe_str(enc);
+	buf_wipe_str(enc);
 	return rc;
 }
 
@@ -214,7 +206,7 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 	rc = 0;
 out:
 	for (i = 0; i < 4; i++)
-		wipe_str(v[i]);
+		buf_wipe_str(v[i]);
 	return rc;
 }
 
@@ -419,31 +411,6 @@ out:
 
 /* ---- IAM Identity Center ---- */
 
-/* jansson frees its strings without wiping them. */
-static void
-json_wipe(json_t *o)
-{
-	void *it;
-
-	if (json_is_string(o)) {
-		OPENSSL_cleanse((void *)(uintptr_t)json_string_value(o),
-		    json_string_length(o));
-		return;
-	}
-	for (it = json_object_iter(o); it != NULL;
-	    it = json_object_iter_next(o, it))
-		json_wipe(json_object_iter_value(it));
-}
-
-static void
-json_wipe_free(json_t *o)
-{
-	if (o == NULL)
-		return;
-	json_wipe(o);
-	json_decref(o);
-}
-
 static const char *
 json_str(json_t *o, const char *key)
 {
@@ -500,7 +467,7 @@ sts_sso_parse_credentials(const char *body, size_t len,
 out:
 	if (rc == -1)
 		sts_creds_free(out);
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -653,7 +620,7 @@ sts_sso_read_token(const char *path, char **token, time_t *expires,
 	rc = token_fields(o, path, token, expires, err);
 out:
 	close(fd);
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	buf_wipe(&b);
 	return rc;
 }
