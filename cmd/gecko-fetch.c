@@ -24,6 +24,7 @@
 #include "gecko.h"
 #include "http.h"
 #include "retry.h"
+#include "timetext.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
@@ -1416,7 +1417,7 @@ parse_what(struct opts *o, int ch, const char *arg)
 			    "or table", arg);
 		return 0;
 	case 'e':
-		if (cli_parse_duration_ms(arg, &o->every_ms, &err) == -1)
+		if (timetext_duration_ms(arg, &o->every_ms, &err) == -1)
 			return usage_error("--every: %s", err.msg);
 		if (o->every_ms < 1000)
 			return usage_error("--every: '%s': at least 1s", arg);
@@ -1466,7 +1467,7 @@ parse_how(struct opts *o, int ch, const char *arg)
 		return 0;
 	case OPT_MAX_BACKOFF:
 	case OPT_TIMEOUT:
-		if (cli_parse_duration_ms(arg, ch == OPT_TIMEOUT ?
+		if (timetext_duration_ms(arg, ch == OPT_TIMEOUT ?
 		    &o->timeout_ms : &o->max_backoff_ms, &err) == -1)
 			return usage_error(ch == OPT_TIMEOUT ? "--timeout: %s" :
 			    "--max-backoff: %s", err.msg);

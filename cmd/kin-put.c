@@ -28,6 +28,7 @@
 #include "kinesis.h"
 #include "ndjson.h"
 #include "producer.h"
+#include "timetext.h"
 
 #define PROG "kin-put"
 #define DEFAULT_LINGER_MS 100LL
@@ -956,7 +957,7 @@ opt_duration(const char *name, const char *arg, long long *out)
 {
 	struct errbuf e;
 
-	if (cli_parse_duration_ms(arg, out, &e) == -1)
+	if (timetext_duration_ms(arg, out, &e) == -1)
 		return usage_error("%s: %s", name, e.msg);
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include "rows.h"
 #include "s3.h"
 #include "s3out.h"
+#include "timetext.h"
 
 #define PROG "s3-putcsv"
 #define DEFAULT_MAX_BYTES (64ULL << 20)
@@ -1271,7 +1272,7 @@ parse_number_opt(int c, const char *arg, struct opts *o, struct errbuf *e)
 		return o->max_bytes == 0 ? errbuf_set(e, ERR_USAGE,
 		    "'%s': must be more than 0", arg) : 0;
 	case 'a':
-		return cli_parse_duration_ms(arg, &o->max_age_ms, e);
+		return timetext_duration_ms(arg, &o->max_age_ms, e);
 	default:
 		if (cli_parse_size(arg, &o->part_size, e) == -1)
 			return -1;

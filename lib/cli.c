@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -52,33 +51,6 @@ split_number(const char *s, unsigned long long *n, const char **unit)
 		return -1;
 	*unit = end;
 	return 0;
-}
-
-int
-cli_parse_duration_ms(const char *s, long long *ms, struct errbuf *err)
-{
-	static const struct { const char *unit; long long ms; } units[] = {
-		{ "ms", 1 }, { "", 1000 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
-	};
-	unsigned long long n;
-	const char *unit;
-	size_t i;
-
-	if (split_number(s, &n, &unit) == -1)
-		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(unit, units[i].unit) != 0)
-			continue;
-		if (n > (unsigned long long)(LLONG_MAX / units[i].ms))
-			return errbuf_set(err, ERR_USAGE,
-			    "'%s': duration too long", s);
-		*ms = (long long)n * units[i].ms;
-		return 0;
-	}
-bad:
-	return errbuf_set(err, ERR_USAGE,
-	    "'%s': not a duration (examples: 250ms, 90s, 5m, 1h)", s ? s : "");
 }
 
 int

@@ -1,7 +1,7 @@
 /*
- * cli: what every tool's main() needs and nothing else: number and duration
- * parsing for options, the version line, the shared exit-code table and a
- * signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
+ * cli: what every tool's main() needs and nothing else: number and size
+ * parsing for options (durations: lib/timetext), the version line, the
+ * shared exit-code table and a signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H
@@ -22,9 +22,6 @@ enum cli_exit {
 	EXIT_BAD_INPUT = 5,
 	EXIT_SIGNAL_BASE = 128
 };
-
-/* "250ms", "90s", "5m", "2h", "1d"; a bare number is seconds. */
-int cli_parse_duration_ms(const char *s, long long *ms, struct errbuf *err);
 
 /* A whole number in [min, max], strtoll with an end-pointer check. */
 int cli_parse_llong(const char *s, long long min, long long max,

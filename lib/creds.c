@@ -54,6 +54,7 @@
 #include "creds.h"
 #include "jsonwipe.h"
 #include "sts.h"
+#include "timetext.h"
 
 #define PROCESS_MAX_OUTPUT ((size_t)64 * 1024)	/* four strings of JSON, with room */
 #define HTTP_MAX_BODY ((size_t)64 * 1024)	/* container and IMDS answers */
@@ -206,7 +207,7 @@ parse_creds_json(const char *body, size_t len, const char *token_key,
 		goto out;
 	}
 	if ((exp = json_str(o, "Expiration")) != NULL &&
-	    creds_parse_iso8601(exp, &when) == -1) {
+	    timetext_iso8601(exp, TIMETEXT_ZONE, &when, NULL) == -1) {
 		errbuf_set(err, ERR_CONFIG, "%s: Expiration is not an ISO 8601 "
 		    "time", what);
 		goto out;
@@ -1493,81 +1494,6 @@ out:
 	http_client_free(m.hc);
 	buf_wipe_str(m.token);
 	return rc;
-}
-
-/* --- times ------------------------------------------------------------ */
-
-static int
-digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**s))
-			return -1;
-		v = v * 10 + (*(*s)++ - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (no timegm in POSIX). */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-parse_offset(const char *s, long *off)
-{
-	int sign, hh, mm;
-
-	if ((*s == 'Z' || *s == 'z') && s[1] == '\0') {
-		*off = 0;
-		return 0;
-	}
-	if (*s != '+' && *s != '-')
-		return -1;
-	sign = *s++ == '-' ? -1 : 1;
-	if (digits(&s, 2, &hh) == -1 || (*s == ':' && *++s == '\0') ||
-	    digits(&s, 2, &mm) == -1 || *s != '\0' || hh > 23 || mm > 59)
-		return -1;
-	*off = sign * (hh * 3600L + mm * 60L);
-	return 0;
-}
-
-int
-creds_parse_iso8601(const char *s, time_t *out)
-{
-	int y, mo, d, h, mi, se;
-	long off;
-
-	if (digits(&s, 4, &y) == -1 || *s++ != '-' ||
-	    digits(&s, 2, &mo) == -1 || *s++ != '-' ||
-	    digits(&s, 2, &d) == -1 || (*s != 'T' && *s != 't' && *s != ' '))
-		return -1;
-	s++;
-	if (digits(&s, 2, &h) == -1 || *s++ != ':' ||
-	    digits(&s, 2, &mi) == -1 || *s++ != ':' ||
-	    digits(&s, 2, &se) == -1)
-		return -1;
-	if (*s == '.' && isdigit((unsigned char)s[1]))
-		for (s++; isdigit((unsigned char)*s); s++)
-			continue;	/* a fraction changes nothing we use */
-	if (parse_offset(s, &off) == -1 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600LL +
-	    mi * 60LL + se - off);
-	return 0;
 }
 
 /* --- the provider ----------------------------------------------------- */

@@ -126,10 +126,6 @@ const char *creds_provider_source(const struct creds_provider *p);
  * level 1 (their bodies hold secrets) and a 15 s limit when it sets none.
  */
 
-/* Parses "2026-11-28T13:05:00Z" (fraction and +HH:MM offset allowed) into
- * UTC seconds. Returns 0, or -1 when s is not such a time. */
-int creds_parse_iso8601(const char *s, time_t *out);
-
 /*
  * 1 when url may serve container credentials: any https URL, or http to a
  * loopback address (127.0.0.0/8, ::1, localhost), the ECS endpoint

@@ -25,6 +25,7 @@
 #include "jsonwipe.h"
 #include "retry.h"
 #include "sts.h"
+#include "timetext.h"
 
 #define SSO_TOKEN_FILE_MAX ((size_t)64 * 1024)	/* a cache entry: ~2 KiB */
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
@@ -193,8 +194,8 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 			    tags[i]);
 			goto out;
 		}
-	if (creds_parse_iso8601(v[3], &out->expiration) == -1 ||
-	    out->expiration == 0) {
+	if (timetext_iso8601(v[3], TIMETEXT_ZONE, &out->expiration, NULL) ==
+	    -1 || out->expiration == 0) {
 		errbuf_set(err, ERR_TEMP, "<Expiration> is not an ISO 8601 "
 		    "time");
 		goto out;
@@ -572,9 +573,9 @@ parse_expires(const char *s, time_t *out)
 
 	if (n > 3 && n < sizeof(tmp) && strcmp(s + n - 3, "UTC") == 0) {
 		snprintf(tmp, sizeof(tmp), "%.*sZ", (int)(n - 3), s);
-		return creds_parse_iso8601(tmp, out);
+		return timetext_iso8601(tmp, TIMETEXT_ZONE, out, NULL);
 	}
-	return creds_parse_iso8601(s, out);
+	return timetext_iso8601(s, TIMETEXT_ZONE, out, NULL);
 }
 
 static int
