@@ -1,5 +1,6 @@
 /*
- * aws: signed requests, the one retry loop, AWS error parsing.
+ * aws: signed and unsigned requests, the retry loop of whole requests, AWS
+ * error parsing.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,7 +26,6 @@ struct aws_client {
 	char *warning;			/* aws_client_warning(), or NULL */
 	unsigned flags;			/* enum sigv4_flags */
 	int max_attempts;
-	struct creds_provider *creds;
 	struct http_client *http;
 	struct aws_options o;		/* hooks, budget, stop */
 };
@@ -363,9 +363,9 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	char host[256];
 	int n;
 
-	if (conf == NULL || o->service == NULL || o->creds == NULL)
-		return errbuf_set(err, ERR_USAGE, "aws: configuration, service"
-		    " and credentials are required");
+	if (conf == NULL || o->service == NULL)
+		return errbuf_set(err, ERR_USAGE, "aws: configuration and "
+		    "service are required");
 	if (conf->region == NULL || conf->region[0] == '\0')
 		return errbuf_set(err, ERR_CONFIG, "no AWS region");
 	if (conf->endpoint == NULL || strstr(conf->endpoint, "://") == NULL)
@@ -376,7 +376,9 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	c->endpoint = strdup(conf->endpoint);
 	if (c->region == NULL || c->service == NULL || c->endpoint == NULL)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (aws_url_is_plain_remote(conf->endpoint, host, sizeof(host))) {
+	/* unsigned requests carry no key id, signature or session token */
+	if (o->get_creds != NULL &&
+	    aws_url_is_plain_remote(conf->endpoint, host, sizeof(host))) {
 		n = snprintf(NULL, 0, PLAIN_HTTP_WARNING, host);
 		if (n < 0 || (c->warning = malloc((size_t)n + 1)) == NULL)
 			return errbuf_set(err, ERR_SYSTEM, "out of memory");
@@ -387,7 +389,6 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	    AWSCONF_DEFAULT_MAX_ATTEMPTS;
 	if (c->max_attempts > AWS_MAX_ATTEMPTS_LIMIT)
 		c->max_attempts = AWS_MAX_ATTEMPTS_LIMIT;
-	c->creds = o->creds;
 	c->o = *o;
 	c->o.conf = NULL;	/* copied above; the caller may free it */
 	return 0;
@@ -577,24 +578,21 @@ add_signature(struct aws_signed *out, struct sigv4_result *res,
 	return 0;
 }
 
-int
-aws_sign_request(struct aws_client *c, const struct aws_request *req,
-    struct aws_signed *out, struct errbuf *err)
+/* SigV4 over the request out holds, with the credentials of this moment. */
+static int
+sign(struct aws_client *c, const struct aws_request *req,
+    struct sigv4_header *sh, struct aws_signed *out, struct errbuf *err)
 {
-	struct sigv4_header sh[AWS_MAX_HEADERS + 1];
 	struct sigv4_credentials cr;
 	struct sigv4_request sreq;
 	struct sigv4_params p;
 	struct sigv4_result res;
 	time_t now = client_now(c);
-	int rc = -1;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (c->o.get_creds(c->o.creds_arg, now, &cr, err) != 0)
+		return -1;
 	memset(&res, 0, sizeof(res));
-	if (creds_provider_get(c->creds, now, &cr, err) != 0 ||
-	    build_url(c, req, out, err) != 0 ||
-	    add_fields(out, req, sh, err) != 0)
-		goto out;
 	sreq.method = req->method;
 	sreq.target = url_target(out->url);
 	sreq.headers = sh;
@@ -607,19 +605,30 @@ aws_sign_request(struct aws_client *c, const struct aws_request *req,
 	p.service = c->service;
 	p.when = now;
 	p.flags = c->flags;
-	if (sigv4_sign(&sreq, &p, &cr, &res, err) != 0 ||
-	    add_signature(out, &res, err) != 0)
-		goto out;
+	rc = sigv4_sign(&sreq, &p, &cr, &res, err) != 0 ||
+	    add_signature(out, &res, err) != 0 ? -1 : 0;
+	sigv4_result_free(&res);
+	return rc;
+}
+
+int
+aws_sign_request(struct aws_client *c, const struct aws_request *req,
+    struct aws_signed *out, struct errbuf *err)
+{
+	struct sigv4_header sh[AWS_MAX_HEADERS + 1];
+
+	memset(out, 0, sizeof(*out));
+	if (build_url(c, req, out, err) != 0 ||
+	    add_fields(out, req, sh, err) != 0 ||
+	    (c->o.get_creds != NULL && sign(c, req, sh, out, err) != 0)) {
+		aws_signed_free(out);
+		return -1;
+	}
 	out->http.method = req->method;
 	out->http.url = out->url;
 	out->http.body = req->body;
 	out->http.body_len = req->body_len;
-	rc = 0;
-out:
-	if (rc != 0)
-		aws_signed_free(out);
-	sigv4_result_free(&res);
-	return rc;
+	return 0;
 }
 
 /* ---- the retry loop ---- */

@@ -1623,6 +1623,13 @@ creds_provider_get(struct creds_provider *p, time_t now,
 	return 0;
 }
 
+int
+creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
+    struct errbuf *err)
+{
+	return creds_provider_get(provider, now, out, err);
+}
+
 struct creds_provider *
 creds_provider_new_static(const struct sigv4_credentials *c,
     struct errbuf *err)

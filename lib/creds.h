@@ -66,6 +66,11 @@ void creds_provider_free(struct creds_provider *p);
 int creds_provider_get(struct creds_provider *p, time_t now,
     struct sigv4_credentials *out, struct errbuf *err);
 
+/* creds_provider_get in the shape of aws_options.get_creds (aws_creds_fn):
+ * arg is the provider. How lib/awstool hands the chain to lib/aws. */
+int creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
+    struct errbuf *err);
+
 /*
  * A provider that always hands out c (copied; wiped on free), for signing
  * with credentials already in hand, such as the source of an AssumeRole.
