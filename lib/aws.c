@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "retry.h"
 #include "sigv4.h"
+#include "xml.h"
 
 struct aws_client {
 	char *region;
@@ -172,42 +173,16 @@ parse_json_error(const char *s, size_t n, struct aws_error *out)
 	json_decref(root);
 }
 
-/* Text of the first <tag>...</tag> in s[0..n), entities decoded; 0 when
- * absent. */
+/* The text of the first element tag as one line into out; 0 when absent. */
 static int
-xml_text(const char *s, size_t n, const char *tag, char *out, size_t outsz)
+xml_line(const char *s, size_t n, const char *tag, char *out, size_t outsz)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-		{ "&quot;", '"' }, { "&apos;", '\'' }
-	};
-	char open[40], close[41], text[AWS_MESSAGE_MAX];
-	const char *a, *b, *end = s + n;
-	size_t i, o = 0, k, olen;
+	char *t = xml_text(s, n, tag);
 
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	olen = strlen(open);
-	for (a = s; a + olen <= end && memcmp(a, open, olen) != 0; a++)
-		;
-	if (a + olen > end)
+	if (t == NULL)
 		return 0;
-	a += olen;
-	for (b = a; b + olen + 1 <= end && memcmp(b, close, olen + 1) != 0;
-	    b++)
-		;
-	if (b + olen + 1 > end)
-		return 0;
-	while (a < b && o + 1 < sizeof(text)) {
-		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
-			if (strncmp(a, ents[k].ent, strlen(ents[k].ent)) == 0)
-				break;
-		i = k < sizeof(ents) / sizeof(ents[0]) ? strlen(ents[k].ent) :
-		    1;
-		text[o++] = i > 1 ? ents[k].c : *a;
-		a += i;
-	}
-	copy_line(out, outsz, text, o);
+	copy_line(out, outsz, t, strlen(t));
+	free(t);
 	return 1;
 }
 
@@ -216,20 +191,16 @@ xml_text(const char *s, size_t n, const char *tag, char *out, size_t outsz)
 static void
 parse_xml_error(const char *s, size_t n, struct aws_error *out)
 {
-	const char *e, *end = s + n;
+	const char *e;
+	size_t elen;
 
-	for (e = s; e + 7 <= end; e++)
-		if (memcmp(e, "<Error", 6) == 0 && (e[6] == '>' ||
-		    e[6] == ' '))
-			break;
-	if (e + 7 > end)
+	if (!xml_element(s, n, "Error", &e, &elen))
 		return;
-	xml_text(e, (size_t)(end - e), "Code", out->code, sizeof(out->code));
-	xml_text(e, (size_t)(end - e), "Message", out->message,
-	    sizeof(out->message));
-	if (out->request_id[0] == '\0' && !xml_text(s, n, "RequestId",
+	xml_line(e, elen, "Code", out->code, sizeof(out->code));
+	xml_line(e, elen, "Message", out->message, sizeof(out->message));
+	if (out->request_id[0] == '\0' && !xml_line(s, n, "RequestId",
 	    out->request_id, sizeof(out->request_id)))
-		xml_text(s, n, "RequestID", out->request_id,
+		xml_line(s, n, "RequestID", out->request_id,
 		    sizeof(out->request_id));
 }
 

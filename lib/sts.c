@@ -24,6 +24,7 @@
 #include "jsonwipe.h"
 #include "sts.h"
 #include "timetext.h"
+#include "xml.h"
 
 #define SSO_TOKEN_FILE_MAX ((size_t)64 * 1024)	/* a cache entry: ~2 KiB */
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
@@ -96,76 +97,24 @@ role_form(struct buf *b, const char *action, const struct sts_role *r,
 
 /* ---- XML answers ---- */
 
-/* The text of the first <tag>...</tag> (attributes allowed) in s[0..n). */
-static int
-xml_find(const char *s, size_t n, const char *tag, const char **text,
-    size_t *len)
-{
-	const char *end = s + n, *p, *q, *gt;
-	size_t tl = strlen(tag);
-	char c;
-
-	for (p = s; p + tl + 2 <= end; p++) {
-		if (p[0] != '<' || memcmp(p + 1, tag, tl) != 0)
-			continue;
-		c = p[1 + tl];
-		if (c != '>' && !isspace((unsigned char)c) && c != '/')
-			continue;	/* <CredentialsX> is another element */
-		if ((gt = memchr(p, '>', (size_t)(end - p))) == NULL)
-			return 0;
-		*text = gt + 1;
-		*len = 0;
-		if (gt[-1] == '/')
-			return 1;	/* <tag/> */
-		for (q = gt + 1; q + tl + 3 <= end; q++)
-			if (q[0] == '<' && q[1] == '/' &&
-			    memcmp(q + 2, tag, tl) == 0 && q[2 + tl] == '>') {
-				*len = (size_t)(q - *text);
-				return 1;
-			}
-		return 0;
-	}
-	return 0;
-}
-
-/* Element text with the five XML entities decoded, blanks trimmed. */
+/* Element text, entities decoded, blanks trimmed; NULL when absent. */
 static char *
 xml_value(const char *s, size_t n, const char *tag)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-		{ "&quot;", '"' }, { "&apos;", '\'' }
-	};
-	const char *t;
-	size_t len, i, k, o = 0, el;
-	char *out;
+	char *v = xml_text(s, n, tag);
+	size_t a = 0, z, len;
 
-	if (!xml_find(s, n, tag, &t, &len))
+	if (v == NULL)
 		return NULL;
-	while (len > 0 && isspace((unsigned char)*t)) {
-		t++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)t[len - 1]))
-		len--;
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i += el) {
-		el = 1;
-		out[o] = t[i];
-		for (k = 0; t[i] == '&' && k < sizeof(ents) / sizeof(ents[0]);
-		    k++)
-			if (i + strlen(ents[k].ent) <= len &&
-			    memcmp(t + i, ents[k].ent, strlen(ents[k].ent)) ==
-			    0) {
-				el = strlen(ents[k].ent);
-				out[o] = ents[k].c;
-				break;
-			}
-		o++;
-	}
-	out[o] = '\0';
-	return out;
+	z = len = strlen(v);
+	while (a < z && isspace((unsigned char)v[a]))
+		a++;
+	while (z > a && isspace((unsigned char)v[z - 1]))
+		z--;
+	memmove(v, v + a, z - a);
+	/* the tail left behind the moved text may be part of a secret */
+	OPENSSL_cleanse(v + (z - a), len - (z - a));
+	return v;
 }
 
 int
@@ -181,7 +130,7 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!xml_find(body, len, "Credentials", &cr, &crlen)) {
+	if (!xml_element(body, len, "Credentials", &cr, &crlen)) {
 		errbuf_set(err, ERR_TEMP, "no <Credentials> in the answer");
 		goto out;
 	}
