@@ -1630,28 +1630,6 @@ creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
 	return creds_provider_get(provider, now, out, err);
 }
 
-struct creds_provider *
-creds_provider_new_static(const struct sigv4_credentials *c,
-    struct errbuf *err)
-{
-	struct creds_provider *p;
-	struct creds_set cur;
-
-	memset(&cur, 0, sizeof(cur));
-	if ((p = creds_provider_new(NULL, err)) == NULL)
-		return NULL;
-	/* filled aside, so that a failure leaves p->cur empty for the free */
-	if (set_fill(&cur, c->access_key, c->secret_key, c->token, 0,
-	    err) == -1) {
-		creds_provider_free(p);
-		return NULL;
-	}
-	p->cur = cur;
-	snprintf(p->cur.source, sizeof(p->cur.source), "static");
-	p->have = 1;
-	return p;
-}
-
 const char *
 creds_provider_source(const struct creds_provider *p)
 {

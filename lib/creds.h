@@ -71,21 +71,12 @@ int creds_provider_get(struct creds_provider *p, time_t now,
 int creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
     struct errbuf *err);
 
-/*
- * A provider that always hands out c (copied; wiped on free), for signing
- * with credentials already in hand, such as the source of an AssumeRole.
- */
-struct creds_provider *creds_provider_new_static(
-    const struct sigv4_credentials *c, struct errbuf *err);
-
 /* Which source supplied the current credentials ("environment",
  * "profile default", "assume role (profile x)", "web identity
  * (environment)", "sso (profile x)", "container", "imds", ...), for -v. */
 const char *creds_provider_source(const struct creds_provider *p);
 
 /*
- * Additions (the chain in detail is described at the top of creds.c):
- *
  * credential_process runs through popen(3), that is `/bin/sh -c VALUE`, so
  * the value is shell text: quotes, $VAR, globs, ~ and pipes are expanded
  * by sh. botocore instead splits it with shlex and runs the program
