@@ -19,10 +19,12 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "clock.h"
 #include "errbuf.h"
 #include "gecko.h"
 #include "http.h"
 #include "retry.h"
+#include "timetext.h"
 
 #include "common/tool.h"
 
@@ -169,9 +171,9 @@ usage(FILE *f)
 static int
 sleep_ms(long long ms)
 {
-	long long end = cli_mono_ms() + ms, left;
+	long long end = clock_mono_ms() + ms, left;
 
-	while (!cli_stop_signal && (left = end - cli_mono_ms()) > 0)
+	while (!cli_stop_signal && (left = end - clock_mono_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
 }
@@ -182,7 +184,7 @@ sleep_until_wall(long long when_ms)
 {
 	long long left;
 
-	while (!cli_stop_signal && (left = when_ms - cli_wall_ms()) > 0)
+	while (!cli_stop_signal && (left = when_ms - clock_wall_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
 }
@@ -551,7 +553,7 @@ retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
 		ra = http_retry_after_ms(http_response_header(r,
 		    "Retry-After"), (long)time(NULL));
 		if (ra < 0)
-			ra = gecko_rate_window_ms(cli_wall_ms(),
+			ra = gecko_rate_window_ms(clock_wall_ms(),
 			    retry_jitter());
 	}
 	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
@@ -575,7 +577,7 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 	req.headers = f->hdr;
 	req.nheaders = f->nhdr;
 	for (attempt = 0;; attempt++) {
-		if (sleep_ms(gecko_rate_wait_ms(&f->rate, cli_mono_ms())) != 0)
+		if (sleep_ms(gecko_rate_wait_ms(&f->rate, clock_mono_ms())) != 0)
 			goto stopped;
 		http_response_free(r);
 		memset(r, 0, sizeof(*r));
@@ -584,7 +586,7 @@ fetch(struct fetcher *f, const char *path, struct http_response *r,
 			goto stopped;
 		/* counted when the answer is in: the server saw the call
 		 * at some moment before that, never after */
-		gecko_rate_note(&f->rate, cli_mono_ms());
+		gecko_rate_note(&f->rate, clock_mono_ms());
 		if (f->o->verbose && rc == 0)
 			fprintf(stderr, PROG ": GET %s: HTTP %ld, %zu bytes\n",
 			    url.data, r->status, r->body.len);
@@ -1189,13 +1191,13 @@ poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
 
 	for (n = 0; o->count == 0 || n < o->count; n++) {
 		if (o->every_ms > 0) {
-			slot = gecko_next_slot_ms(cli_wall_ms(), o->every_ms,
+			slot = gecko_next_slot_ms(clock_wall_ms(), o->every_ms,
 			    slot < 0 ? -1 : slot + o->every_ms);
 			if (sleep_until_wall(slot) != 0)
 				break;
 			ts_ms = slot;
 		} else
-			ts_ms = cli_wall_ms() / 1000 * 1000;
+			ts_ms = clock_wall_ms() / 1000 * 1000;
 		gecko_iso8601(ts_ms, ts, sizeof(ts));
 		errbuf_clear(err);
 		rc = poll_once(f, c, starts, ncalls, ts, &total, err);
@@ -1410,7 +1412,7 @@ parse_what(struct opts *o, int ch, const char *arg)
 			    "or table", arg);
 		return 0;
 	case 'e':
-		if (cli_parse_duration_ms(arg, &o->every_ms, &err) == -1)
+		if (timetext_duration_ms(arg, &o->every_ms, &err) == -1)
 			return tool_usage_error("--every: %s", err.msg);
 		if (o->every_ms < 1000)
 			return tool_usage_error("--every: '%s': at least 1s",
@@ -1461,7 +1463,7 @@ parse_how(struct opts *o, int ch, const char *arg)
 		return 0;
 	case OPT_MAX_BACKOFF:
 	case OPT_TIMEOUT:
-		if (cli_parse_duration_ms(arg, ch == OPT_TIMEOUT ?
+		if (timetext_duration_ms(arg, ch == OPT_TIMEOUT ?
 		    &o->timeout_ms : &o->max_backoff_ms, &err) == -1)
 			return tool_usage_error("%s: %s", ch == OPT_TIMEOUT ?
 			    "--timeout" : "--max-backoff", err.msg);

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "clock.h"
 #include "consumer.h"
 #include "errbuf.h"
 #include "http.h"
@@ -164,7 +165,7 @@ save_checkpoint(struct run *r, struct errbuf *err)
 	if (checkpoint_save(r->o->checkpoint, &r->cp, err) == -1)
 		return -1;
 	r->cp_dirty = 0;
-	r->cp_saved_ms = cli_mono_ms();
+	r->cp_saved_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -389,7 +390,7 @@ list_shards(struct run *r, struct errbuf *err)
 	if (r->started && r->graph.n > before)
 		tool_verbose(1, "%zu new shard%s", r->graph.n - before,
 		    r->graph.n - before == 1 ? "" : "s");
-	r->listed_ms = cli_mono_ms();
+	r->listed_ms = clock_mono_ms();
 	rc = 0;
 out:
 	kinesis_shard_list_free(&l);
@@ -443,7 +444,7 @@ get_iterator(struct run *r, struct shard *s, struct errbuf *err)
 	tool_verbose(2, "%s: %s%s%s", s->node->id, start_name(s->start.type),
 	    s->start.seq[0] ? " " : "", s->start.seq);
 	s->state = S_READY;
-	s->next_ms = cli_mono_ms();
+	s->next_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -497,7 +498,7 @@ send_get(struct run *r, struct shard *s, struct errbuf *err)
 		return errbuf_prefix(err, "GetRecords %s", s->node->id);
 	}
 	s->state = S_INFLIGHT;
-	s->call_ms = cli_mono_ms();
+	s->call_ms = clock_mono_ms();
 	s->calls++;
 	r->calls++;
 	r->inflight++;
@@ -540,7 +541,7 @@ retry_later(struct run *r, struct shard *s, const struct http_multi_done *d,
 	tool_verbose(1, "GetRecords %s: %s; retrying in %ld ms", s->node->id,
 	    why->msg, wait);
 	s->state = S_READY;
-	s->next_ms = cli_mono_ms() + wait;
+	s->next_ms = clock_mono_ms() + wait;
 	return 0;
 }
 
@@ -565,7 +566,7 @@ throttled(struct run *r, struct shard *s, const struct http_multi_done *d)
 	tool_verbose(1, "GetRecords %s: throttled; retrying in %ld ms",
 	    s->node->id, wait);
 	s->state = S_READY;
-	s->next_ms = cli_mono_ms() + wait;
+	s->next_ms = clock_mono_ms() + wait;
 }
 
 static int
@@ -651,12 +652,12 @@ page_done(struct run *r, struct shard *s, const struct kinesis_get_result *g,
 	/* a closed shard is read to its end whatever MillisBehindLatest says */
 	caught = !s->node->closed && consumer_caught_up(g->millis_behind,
 	    g->n, r->o->limit);
-	now = cli_mono_ms();
+	now = clock_mono_ms();
 	s->next_ms = consumer_pace_next(s->call_ms, now, bytes, caught,
 	    r->o->follow ? CONSUMER_IDLE_POLL_MS : 0);
 	if (caught && !r->o->follow)
 		s->state = S_CAUGHT_UP;
-	else if (caught && r->o->until_set && cli_wall_ms() / 1000.0 >
+	else if (caught && r->o->until_set && clock_wall_ms() / 1000.0 >
 	    r->o->until)
 		s->state = S_UNTIL;
 	return 0;
@@ -751,18 +752,18 @@ loop(struct run *r, struct errbuf *err)
 	long long now;
 
 	while (!cli_stop_signal && !r->count_reached) {
-		now = cli_mono_ms();
+		now = clock_mono_ms();
 		if (r->o->follow && now - r->listed_ms >= RELIST_MS &&
 		    list_shards(r, err) == -1)
 			return -1;
 		if (start_shards(r, err) == -1 ||
-		    send_due(r, cli_mono_ms(), err) == -1)
+		    send_due(r, clock_mono_ms(), err) == -1)
 			return -1;
 		if (!active(r))
 			break;
-		if (wait_answers(r, wait_ms(r, cli_mono_ms()), err) == -1)
+		if (wait_answers(r, wait_ms(r, clock_mono_ms()), err) == -1)
 			return -1;
-		if (cli_mono_ms() - r->cp_saved_ms >= CHECKPOINT_EVERY_MS &&
+		if (clock_mono_ms() - r->cp_saved_ms >= CHECKPOINT_EVERY_MS &&
 		    save_checkpoint(r, err) == -1)
 			return -1;
 	}
@@ -881,7 +882,7 @@ run(const struct opts *o)
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	errbuf_clear(&err);
-	r.cp_saved_ms = cli_mono_ms();
+	r.cp_saved_ms = clock_mono_ms();
 	rc = open_run(&r, o, &err);
 	if (rc == 0)
 		rc = list_shards(&r, &err);
@@ -1009,7 +1010,7 @@ validate(struct opts *o)
 		return tool_usage_error("--checkpoint and --resume exclude "
 		    "each other");
 	if (consumer_parse_from(o->from ? o->from : "trim-horizon",
-	    cli_wall_ms(), &o->start, &e) == -1)
+	    clock_wall_ms(), &o->start, &e) == -1)
 		return tool_usage_error("%s", e.msg);
 	/* a sequence number belongs to one shard */
 	if ((o->start.type == KINESIS_AT_SEQUENCE ||

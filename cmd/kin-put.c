@@ -21,11 +21,13 @@
 #include "awstool.h"
 #include "buf.h"
 #include "cli.h"
+#include "clock.h"
 #include "errbuf.h"
 #include "http.h"
 #include "kinesis.h"
 #include "ndjson.h"
 #include "producer.h"
+#include "timetext.h"
 
 #include "common/tool.h"
 
@@ -279,7 +281,7 @@ take_lines(struct run *r, struct errbuf *err)
 	while (!r->input_done && !producer_full(r->p)) {
 		rc = ndjson_reader_next(r->in, &s, &n, err);
 		if (rc == NDJSON_LINE) {
-			if (handle_line(r, s, n, cli_mono_ms(), err) == -1)
+			if (handle_line(r, s, n, clock_mono_ms(), err) == -1)
 				return -1;
 		} else if (rc == NDJSON_TOOLONG) {
 			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
@@ -474,7 +476,7 @@ send_batches(struct run *r, long long *wake, struct errbuf *err)
 		struct call *c = &r->calls[i];
 		if (c->busy)
 			continue;
-		n = producer_next_batch(r->p, cli_mono_ms(), r->input_done,
+		n = producer_next_batch(r->p, clock_mono_ms(), r->input_done,
 		    r->o->stream, &c->batch, &c->pc, wake, err);
 		if (n <= 0)
 			return n;
@@ -520,7 +522,7 @@ finish_call(struct run *r, struct http_multi_done *d)
 	struct aws_error ae;
 	struct errbuf e;
 	const char *ra;
-	long long now = cli_mono_ms();
+	long long now = clock_mono_ms();
 
 	aws_signed_free(&c->sig);
 	c->busy = 0;
@@ -578,7 +580,7 @@ begin_stop(struct run *r, const char *why)
 		return;
 	r->stopping = 1;
 	r->input_done = 1;
-	r->drain_until = cli_mono_ms() + r->o->drain_ms;
+	r->drain_until = clock_mono_ms() + r->o->drain_ms;
 	if (why != NULL)
 		tool_notice("%s: delivering what is buffered "
 		    "(up to %lld ms)", why, r->o->drain_ms);
@@ -634,7 +636,7 @@ wait_events(struct run *r, long long wake, struct errbuf *err)
 {
 	int want = r->need_fill && !r->input_done && !producer_full(r->p);
 	int fd = want ? ndjson_reader_fd(r->in) : -1, ready = 0, n, i;
-	int t = wait_ms(r, wake, cli_mono_ms());
+	int t = wait_ms(r, wake, clock_mono_ms());
 
 	if (r->m == NULL || (r->busy == 0 && fd < 0)) {
 		if (t > 0)
@@ -664,7 +666,7 @@ loop(struct run *r, struct errbuf *err)
 	long long wake, now;
 
 	for (;;) {
-		now = cli_mono_ms();
+		now = clock_mono_ms();
 		if (cli_stop_signal && !r->stopping) {
 			/* lines already read count as buffered: deliver them */
 			if (!r->input_done && take_lines(r, err) == -1)
@@ -831,7 +833,7 @@ static void
 summary(struct run *r)
 {
 	const struct producer_stats *s = producer_stats(r->p);
-	double secs = (double)(cli_mono_ms() - r->start) / 1000.0;
+	double secs = (double)(clock_mono_ms() - r->start) / 1000.0;
 
 	if (s->failed > 0)
 		tool_notice("%llu of %llu records not delivered%s%s%s",
@@ -870,7 +872,7 @@ run(const struct opts *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	r.start = cli_mono_ms();
+	r.start = clock_mono_ms();
 	errbuf_clear(&err);
 	if (open_aws(&r, &err) == -1 ||
 	    (o->aggregate && open_shard_map(&r, &err) == -1) ||
@@ -938,7 +940,7 @@ opt_duration(const char *name, const char *arg, long long *out)
 {
 	struct errbuf e;
 
-	if (cli_parse_duration_ms(arg, out, &e) == -1)
+	if (timetext_duration_ms(arg, out, &e) == -1)
 		return tool_usage_error("%s: %s", name, e.msg);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "awstool.h"
 #include "buf.h"
 #include "cli.h"
+#include "clock.h"
 #include "csvsink.h"
 #include "errbuf.h"
 #include "fdio.h"
@@ -29,6 +30,7 @@
 #include "rows.h"
 #include "s3.h"
 #include "s3out.h"
+#include "timetext.h"
 
 #include "common/tool.h"
 
@@ -132,7 +134,7 @@ static long long
 hook_mono_ms(void *arg)
 {
 	(void)arg;
-	return cli_mono_ms();
+	return clock_mono_ms();
 }
 
 static time_t
@@ -481,7 +483,7 @@ parse_number_opt(int c, const char *arg, struct opts *o, struct errbuf *e)
 		return o->c.max_bytes == 0 ? errbuf_set(e, ERR_USAGE,
 		    "'%s': must be more than 0", arg) : 0;
 	case 'a':
-		return cli_parse_duration_ms(arg, &o->c.max_age_ms, e);
+		return timetext_duration_ms(arg, &o->c.max_age_ms, e);
 	default:
 		if (cli_parse_size(arg, &o->part_size, e) == -1)
 			return -1;

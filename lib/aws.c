@@ -1,5 +1,6 @@
 /*
- * aws: signed requests, the one retry loop, AWS error parsing.
+ * aws: signed and unsigned requests, the retry loop of whole requests, AWS
+ * error parsing.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,11 +12,13 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
+#include "buf.h"
+#include "clock.h"
 #include "retry.h"
 #include "sigv4.h"
+#include "xml.h"
 
 struct aws_client {
 	char *region;
@@ -24,7 +27,6 @@ struct aws_client {
 	char *warning;			/* aws_client_warning(), or NULL */
 	unsigned flags;			/* enum sigv4_flags */
 	int max_attempts;
-	struct creds_provider *creds;
 	struct http_client *http;
 	struct aws_options o;		/* hooks, budget, stop */
 };
@@ -171,42 +173,16 @@ parse_json_error(const char *s, size_t n, struct aws_error *out)
 	json_decref(root);
 }
 
-/* Text of the first <tag>...</tag> in s[0..n), entities decoded; 0 when
- * absent. */
+/* The text of the first element tag as one line into out; 0 when absent. */
 static int
-xml_text(const char *s, size_t n, const char *tag, char *out, size_t outsz)
+xml_line(const char *s, size_t n, const char *tag, char *out, size_t outsz)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-		{ "&quot;", '"' }, { "&apos;", '\'' }
-	};
-	char open[40], close[41], text[AWS_MESSAGE_MAX];
-	const char *a, *b, *end = s + n;
-	size_t i, o = 0, k, olen;
+	char *t = xml_text(s, n, tag);
 
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	olen = strlen(open);
-	for (a = s; a + olen <= end && memcmp(a, open, olen) != 0; a++)
-		;
-	if (a + olen > end)
+	if (t == NULL)
 		return 0;
-	a += olen;
-	for (b = a; b + olen + 1 <= end && memcmp(b, close, olen + 1) != 0;
-	    b++)
-		;
-	if (b + olen + 1 > end)
-		return 0;
-	while (a < b && o + 1 < sizeof(text)) {
-		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
-			if (strncmp(a, ents[k].ent, strlen(ents[k].ent)) == 0)
-				break;
-		i = k < sizeof(ents) / sizeof(ents[0]) ? strlen(ents[k].ent) :
-		    1;
-		text[o++] = i > 1 ? ents[k].c : *a;
-		a += i;
-	}
-	copy_line(out, outsz, text, o);
+	copy_line(out, outsz, t, strlen(t));
+	free(t);
 	return 1;
 }
 
@@ -215,20 +191,16 @@ xml_text(const char *s, size_t n, const char *tag, char *out, size_t outsz)
 static void
 parse_xml_error(const char *s, size_t n, struct aws_error *out)
 {
-	const char *e, *end = s + n;
+	const char *e;
+	size_t elen;
 
-	for (e = s; e + 7 <= end; e++)
-		if (memcmp(e, "<Error", 6) == 0 && (e[6] == '>' ||
-		    e[6] == ' '))
-			break;
-	if (e + 7 > end)
+	if (!xml_element(s, n, "Error", &e, &elen))
 		return;
-	xml_text(e, (size_t)(end - e), "Code", out->code, sizeof(out->code));
-	xml_text(e, (size_t)(end - e), "Message", out->message,
-	    sizeof(out->message));
-	if (out->request_id[0] == '\0' && !xml_text(s, n, "RequestId",
+	xml_line(e, elen, "Code", out->code, sizeof(out->code));
+	xml_line(e, elen, "Message", out->message, sizeof(out->message));
+	if (out->request_id[0] == '\0' && !xml_line(s, n, "RequestId",
 	    out->request_id, sizeof(out->request_id)))
-		xml_text(s, n, "RequestID", out->request_id,
+		xml_line(s, n, "RequestID", out->request_id,
 		    sizeof(out->request_id));
 }
 
@@ -362,9 +334,9 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	char host[256];
 	int n;
 
-	if (conf == NULL || o->service == NULL || o->creds == NULL)
-		return errbuf_set(err, ERR_USAGE, "aws: configuration, service"
-		    " and credentials are required");
+	if (conf == NULL || o->service == NULL)
+		return errbuf_set(err, ERR_USAGE, "aws: configuration and "
+		    "service are required");
 	if (conf->region == NULL || conf->region[0] == '\0')
 		return errbuf_set(err, ERR_CONFIG, "no AWS region");
 	if (conf->endpoint == NULL || strstr(conf->endpoint, "://") == NULL)
@@ -375,7 +347,9 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	c->endpoint = strdup(conf->endpoint);
 	if (c->region == NULL || c->service == NULL || c->endpoint == NULL)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (aws_url_is_plain_remote(conf->endpoint, host, sizeof(host))) {
+	/* unsigned requests carry no key id, signature or session token */
+	if (o->get_creds != NULL &&
+	    aws_url_is_plain_remote(conf->endpoint, host, sizeof(host))) {
 		n = snprintf(NULL, 0, PLAIN_HTTP_WARNING, host);
 		if (n < 0 || (c->warning = malloc((size_t)n + 1)) == NULL)
 			return errbuf_set(err, ERR_SYSTEM, "out of memory");
@@ -386,7 +360,6 @@ client_config(struct aws_client *c, const struct aws_options *o,
 	    AWSCONF_DEFAULT_MAX_ATTEMPTS;
 	if (c->max_attempts > AWS_MAX_ATTEMPTS_LIMIT)
 		c->max_attempts = AWS_MAX_ATTEMPTS_LIMIT;
-	c->creds = o->creds;
 	c->o = *o;
 	c->o.conf = NULL;	/* copied above; the caller may free it */
 	return 0;
@@ -475,15 +448,6 @@ client_sleep(const struct aws_client *c, long ms)
 
 /* ---- signing ---- */
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void
 aws_signed_free(struct aws_signed *s)
 {
@@ -492,7 +456,7 @@ aws_signed_free(struct aws_signed *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->nvalues; i++)
-		wipe_free(s->values[i]);
+		buf_wipe_str(s->values[i]);
 	free(s->url);
 	free(s->host);
 	memset(s, 0, sizeof(*s));
@@ -585,24 +549,21 @@ add_signature(struct aws_signed *out, struct sigv4_result *res,
 	return 0;
 }
 
-int
-aws_sign_request(struct aws_client *c, const struct aws_request *req,
-    struct aws_signed *out, struct errbuf *err)
+/* SigV4 over the request out holds, with the credentials of this moment. */
+static int
+sign(struct aws_client *c, const struct aws_request *req,
+    struct sigv4_header *sh, struct aws_signed *out, struct errbuf *err)
 {
-	struct sigv4_header sh[AWS_MAX_HEADERS + 1];
 	struct sigv4_credentials cr;
 	struct sigv4_request sreq;
 	struct sigv4_params p;
 	struct sigv4_result res;
 	time_t now = client_now(c);
-	int rc = -1;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (c->o.get_creds(c->o.creds_arg, now, &cr, err) != 0)
+		return -1;
 	memset(&res, 0, sizeof(res));
-	if (creds_provider_get(c->creds, now, &cr, err) != 0 ||
-	    build_url(c, req, out, err) != 0 ||
-	    add_fields(out, req, sh, err) != 0)
-		goto out;
 	sreq.method = req->method;
 	sreq.target = url_target(out->url);
 	sreq.headers = sh;
@@ -615,31 +576,33 @@ aws_sign_request(struct aws_client *c, const struct aws_request *req,
 	p.service = c->service;
 	p.when = now;
 	p.flags = c->flags;
-	if (sigv4_sign(&sreq, &p, &cr, &res, err) != 0 ||
-	    add_signature(out, &res, err) != 0)
-		goto out;
-	out->http.method = req->method;
-	out->http.url = out->url;
-	out->http.body = req->body;
-	out->http.body_len = req->body_len;
-	rc = 0;
-out:
-	if (rc != 0)
-		aws_signed_free(out);
+	rc = sigv4_sign(&sreq, &p, &cr, &res, err) != 0 ||
+	    add_signature(out, &res, err) != 0 ? -1 : 0;
 	sigv4_result_free(&res);
 	return rc;
 }
 
-/* ---- the retry loop ---- */
-
-static long
-mono_ms(void)
+int
+aws_sign_request(struct aws_client *c, const struct aws_request *req,
+    struct aws_signed *out, struct errbuf *err)
 {
-	struct timespec ts;
+	struct sigv4_header sh[AWS_MAX_HEADERS + 1];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	memset(out, 0, sizeof(*out));
+	if (build_url(c, req, out, err) != 0 ||
+	    add_fields(out, req, sh, err) != 0 ||
+	    (c->o.get_creds != NULL && sign(c, req, sh, out, err) != 0)) {
+		aws_signed_free(out);
+		return -1;
+	}
+	out->http.method = req->method;
+	out->http.url = out->url;
+	out->http.body = req->body;
+	out->http.body_len = req->body_len;
+	return 0;
 }
+
+/* ---- the retry loop ---- */
 
 /*
  * One signed attempt. Returns 0 on 2xx, 1 on an error response (resp->error
@@ -706,7 +669,8 @@ aws_send(struct aws_client *c, const struct aws_request *req,
     struct aws_response *resp, struct errbuf *err)
 {
 	struct errbuf last;
-	long start = mono_ms(), delay;
+	long long start = clock_mono_ms();
+	long delay;
 	int attempt, outcome, retry;
 
 	for (attempt = 1;; attempt++) {
@@ -725,7 +689,7 @@ aws_send(struct aws_client *c, const struct aws_request *req,
 			return give_up(err, &last, attempt, "");
 		delay = retry_delay(c, attempt, resp);
 		if (c->o.budget_ms > 0 &&
-		    mono_ms() - start + delay > c->o.budget_ms)
+		    clock_mono_ms() - start + delay > c->o.budget_ms)
 			return give_up(err, &last, attempt,
 			    "time budget spent");
 		if (stopped(c))

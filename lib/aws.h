@@ -1,6 +1,12 @@
 /*
- * aws: one signed AWS request with the retries of the SDKs' "standard" mode,
- * and AWS error parsing (JSON and XML bodies).
+ * aws: one AWS request, signed (or, for the token services' calls that
+ * carry their own proof, unsigned), with the retries of the SDKs'
+ * "standard" mode, and AWS error parsing (JSON and XML bodies).
+ *
+ * Below the service clients (kinesis, s3, sts) and above sigv4, http and
+ * retry. It does not know where credentials come from: the caller hands it
+ * a function that supplies them (lib/awstool wires in lib/creds' chain,
+ * lib/sts the source credentials of an AssumeRole).
  *
  * aws_send retries a whole request. Callers that send signed requests
  * themselves (kin-put's and kin-get's parallel calls through http_multi)
@@ -18,19 +24,30 @@
 #include <time.h>
 
 #include "awsconf.h"
-#include "creds.h"
 #include "errbuf.h"
 #include "http.h"
+#include "sigv4.h"
 
 #define AWS_MAX_ATTEMPTS_LIMIT 20	/* sanity bound on max_attempts */
 #define AWS_MAX_HEADERS 32		/* caller's headers per request */
+
+/*
+ * Supplies the credentials to sign with at time now: *out's strings stay
+ * the supplier's, valid until its next call. Returns 0, or -1 with err set
+ * (ERR_CONFIG when there are none). lib/creds' creds_supply is one.
+ */
+typedef int aws_creds_fn(void *arg, time_t now,
+    struct sigv4_credentials *out, struct errbuf *err);
 
 struct aws_options {
 	const struct awsconf *conf;	/* region, endpoint, max_attempts,
 					 * ca_bundle; copied */
 	const char *service;		/* signing name: "kinesis", "s3", "sts";
 					 * "s3" selects SIGV4_S3 rules */
-	struct creds_provider *creds;	/* borrowed: must outlive the client */
+	aws_creds_fn *get_creds;	/* called for every attempt; NULL:
+					 * requests go unsigned */
+	void *creds_arg;		/* for get_creds; must outlive the
+					 * client */
 	const struct http_options *http; /* copied; NULL: defaults. Its
 					 * ca_bundle, else conf->ca_bundle */
 	long budget_ms;			/* per aws_send: all attempts and waits
@@ -88,8 +105,9 @@ void aws_client_free(struct aws_client *c);
 
 /*
  * Sends req, signing every attempt afresh (new X-Amz-Date, credentials from
- * creds_provider_get at that time), retrying what aws_should_retry() allows
- * up to max_attempts, waiting aws_backoff_ms() or Retry-After in between.
+ * get_creds at that time; unsigned without get_creds), retrying what
+ * aws_should_retry() allows up to max_attempts, waiting what lib/retry's
+ * retry_delay_ms() decides (Retry-After included) in between.
  * Returns 0 on a 2xx response. Otherwise -1 with err set as
  * "HTTP 400 ResourceNotFoundException: Stream gecko not found" (resp still
  * holds the last response):
@@ -112,7 +130,8 @@ int aws_json_call(struct aws_client *c, const char *target, const void *body,
 void aws_response_free(struct aws_response *r);
 
 /*
- * One signed attempt, for callers that send it themselves (http_multi).
+ * One signed attempt (unsigned without get_creds), for callers that send
+ * it themselves (http_multi).
  * http is ready to send; it points into this struct, which owns every
  * string (wiped on free). Sign again for every retry.
  */

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "awsfiles.h"
+#include "buf.h"
 
 struct parser {
 	struct awsfiles_ini *f;
@@ -64,14 +65,6 @@ perr(struct parser *p, const char *what)
 {
 	return errbuf_set(p->err, ERR_CONFIG, "%s:%u: %s",
 	    p->name ? p->name : "<config>", p->line, what);
-}
-
-static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 static int
@@ -217,7 +210,7 @@ parse_indented(struct parser *p, char *s)
 	memcpy(joined, parent->value, a);
 	joined[a] = '\n';
 	memcpy(joined + a + 1, s, b + 1);
-	wipe_str(parent->value);
+	buf_wipe_str(parent->value);
 	parent->value = joined;
 	return 0;
 }
@@ -404,7 +397,7 @@ awsfiles_ini_free(struct awsfiles_ini *f)
 		free(f->v[i].section);
 		free(f->v[i].key);
 		free(f->v[i].sub);
-		wipe_str(f->v[i].value);
+		buf_wipe_str(f->v[i].value);
 	}
 	free(f->v);
 	free(f->path);

@@ -38,7 +38,8 @@ awstool_open(const struct awstool_options *o, struct awstool *t,
 	memset(&ao, 0, sizeof(ao));
 	ao.conf = &t->conf;
 	ao.service = o->service;
-	ao.creds = t->creds;
+	ao.get_creds = creds_supply;
+	ao.creds_arg = t->creds;
 	ao.http = &t->http;
 	ao.budget_ms = o->budget_ms;
 	ao.stop = o->stop;

@@ -96,6 +96,14 @@ buf_wipe(struct buf *b)
 	buf_free(b);
 }
 
+void
+buf_wipe_str(char *s)
+{
+	if (s != NULL)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
 char *
 buf_steal(struct buf *b)
 {

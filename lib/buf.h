@@ -25,6 +25,11 @@ void buf_reset(struct buf *b);		/* len = 0, keeps memory */
 void buf_free(struct buf *b);		/* releases memory */
 void buf_wipe(struct buf *b);		/* cleanses, then releases (secrets) */
 
+/* The one secret wipe for a C string: cleanses strlen(s) bytes with
+ * OPENSSL_cleanse (which the compiler cannot drop), then frees; NULL is
+ * fine. */
+void buf_wipe_str(char *s);
+
 /* Hands over the string (never NULL on success); b is left empty. */
 char *buf_steal(struct buf *b);
 

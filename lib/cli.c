@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -51,33 +50,6 @@ split_number(const char *s, unsigned long long *n, const char **unit)
 		return -1;
 	*unit = end;
 	return 0;
-}
-
-int
-cli_parse_duration_ms(const char *s, long long *ms, struct errbuf *err)
-{
-	static const struct { const char *unit; long long ms; } units[] = {
-		{ "ms", 1 }, { "", 1000 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
-	};
-	unsigned long long n;
-	const char *unit;
-	size_t i;
-
-	if (split_number(s, &n, &unit) == -1)
-		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(unit, units[i].unit) != 0)
-			continue;
-		if (n > (unsigned long long)(LLONG_MAX / units[i].ms))
-			return errbuf_set(err, ERR_USAGE,
-			    "'%s': duration too long", s);
-		*ms = (long long)n * units[i].ms;
-		return 0;
-	}
-bad:
-	return errbuf_set(err, ERR_USAGE,
-	    "'%s': not a duration (examples: 250ms, 90s, 5m, 1h)", s ? s : "");
 }
 
 int
@@ -187,25 +159,4 @@ cli_raise_sigpipe(void)
 {
 	signal(SIGPIPE, SIG_DFL);
 	raise(SIGPIPE);
-}
-
-static long long
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-cli_mono_ms(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
-long long
-cli_wall_ms(void)
-{
-	return clock_ms(CLOCK_REALTIME);
 }

@@ -1,9 +1,10 @@
 /*
- * cli: what every tool's main() needs and nothing else: number and duration
- * parsing for options, the version line, the shared exit-code table and a
- * signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
- * It never prints: the messages, usage errors and the shared options are
- * the tools' own front, cmd/common/tool.h.
+ * cli: what every tool's main() needs and nothing else: number and size
+ * parsing for options (durations: lib/timetext), the version line, the
+ * shared exit-code table and a signal flag. Pure except for
+ * cli_signals_install() and cli_stdio_guard(). It never prints: the
+ * messages, usage errors and the shared options are the tools' own front,
+ * cmd/common/tool.h.
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H
@@ -23,9 +24,6 @@ enum cli_exit {
 	EXIT_BAD_INPUT = 5,
 	EXIT_SIGNAL_BASE = 128
 };
-
-/* "250ms", "90s", "5m", "2h", "1d"; a bare number is seconds. */
-int cli_parse_duration_ms(const char *s, long long *ms, struct errbuf *err);
 
 /* A whole number in [min, max], strtoll with an end-pointer check. */
 int cli_parse_llong(const char *s, long long min, long long max,
@@ -59,9 +57,6 @@ int cli_signals_install(void);
  */
 int cli_stdio_guard(void);
 
-/* Milliseconds on the monotonic clock (for intervals) and the wall clock. */
-long long cli_mono_ms(void);
-long long cli_wall_ms(void);
 
 /* After output hit EPIPE: restore SIGPIPE's default and raise it, so the
  * shell sees the same status as for any other tool killed by the pipe. */

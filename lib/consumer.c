@@ -6,9 +6,9 @@
 
 #include <openssl/evp.h>
 
-#include "cli.h"
 #include "consumer.h"
 #include "ndjson.h"
+#include "timetext.h"
 
 /* ---- start positions ---- */
 
@@ -42,7 +42,7 @@ consumer_parse_from(const char *s, long long now_ms,
 		out->type = KINESIS_AFTER_SEQUENCE;
 		seq = s + 6;
 	} else if (s[0] == '-') {
-		if (cli_parse_duration_ms(s + 1, &ms, err) == -1)
+		if (timetext_duration_ms(s + 1, &ms, err) == -1)
 			return errbuf_prefix(err, "--from");
 		out->type = KINESIS_AT_TIMESTAMP;
 		out->at = (double)(now_ms - ms) / 1000.0;
@@ -79,21 +79,6 @@ consumer_start_from_checkpoint(const struct checkpoint_shard *cs,
 
 /* ---- time ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 static void
 civil_from_days(long long z, int *y, unsigned *m, unsigned *d)
 {
@@ -112,86 +97,17 @@ civil_from_days(long long z, int *y, unsigned *m, unsigned *d)
 	*y = (int)(yy + (*m <= 2));
 }
 
-/* Reads exactly n digits; -1 when they are not there. */
-static long
-digits(const char **p, int n)
-{
-	long v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		v = v * 10 + (**p - '0');
-		(*p)++;
-	}
-	return v;
-}
-
-static int
-month_days(long y, long m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return days[m - 1] + (m == 2 && leap);
-}
-
-/* "HH:MM[:SS[.fff]]" into seconds of the day; -1 when malformed. */
-static double
-clock_part(const char **p)
-{
-	long h, mi, sec = 0;
-	double frac = 0, scale = 0.1;
-
-	if ((h = digits(p, 2)) < 0 || *(*p)++ != ':' ||
-	    (mi = digits(p, 2)) < 0)
-		return -1;
-	if (**p == ':') {
-		(*p)++;
-		if ((sec = digits(p, 2)) < 0)
-			return -1;
-		if (**p == '.') {
-			(*p)++;
-			if (!isdigit((unsigned char)**p))
-				return -1;
-			for (; isdigit((unsigned char)**p); (*p)++) {
-				frac += (**p - '0') * scale;
-				scale /= 10;
-			}
-		}
-	}
-	if (h > 23 || mi > 59 || sec > 60)
-		return -1;
-	return (double)(h * 3600 + mi * 60 + sec) + frac;
-}
-
 int
 consumer_parse_time(const char *s, double *epoch, struct errbuf *err)
 {
-	const char *p = s;
-	long y, m, d;
-	double secs = 0;
+	double frac;
+	time_t secs;
 
-	if ((y = digits(&p, 4)) < 0 || *p++ != '-' ||
-	    (m = digits(&p, 2)) < 1 || m > 12 || *p++ != '-' ||
-	    (d = digits(&p, 2)) < 1 || d > month_days(y, m))
-		goto bad;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		if ((secs = clock_part(&p)) < 0)
-			goto bad;
-	}
-	if (*p == 'Z')
-		p++;
-	if (*p != '\0')
-		goto bad;
-	*epoch = (double)days_from_civil(y, (unsigned)m, (unsigned)d) *
-	    86400.0 + secs;
+	if (timetext_iso8601(s, TIMETEXT_SHORT, &secs, &frac) == -1)
+		return errbuf_set(err, ERR_USAGE, "'%s': not a UTC time like "
+		    "2024-05-01T12:00:00Z", s);
+	*epoch = (double)secs + frac;
 	return 0;
-bad:
-	return errbuf_set(err, ERR_USAGE, "'%s': not a UTC time like "
-	    "2024-05-01T12:00:00Z", s);
 }
 
 void

@@ -38,7 +38,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +52,9 @@
 #include "awsfiles.h"
 #include "buf.h"
 #include "creds.h"
+#include "jsonwipe.h"
 #include "sts.h"
+#include "timetext.h"
 
 #define PROCESS_MAX_OUTPUT ((size_t)64 * 1024)	/* four strings of JSON, with room */
 #define HTTP_MAX_BODY ((size_t)64 * 1024)	/* container and IMDS answers */
@@ -141,19 +142,11 @@ env(const char *name)
 }
 
 static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
-static void
 set_wipe(struct creds_set *s)
 {
-	wipe_str(s->access_key);
-	wipe_str(s->secret_key);
-	wipe_str(s->token);
+	buf_wipe_str(s->access_key);
+	buf_wipe_str(s->secret_key);
+	buf_wipe_str(s->token);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -173,32 +166,6 @@ set_fill(struct creds_set *s, const char *ak, const char *sk,
 		return -1;
 	}
 	return 0;
-}
-
-/* jansson frees its strings without wiping them; secrets must not linger. */
-static void
-json_wipe_string(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-
-	if (json_is_string(v) && (s = json_string_value(v)) != NULL)
-		OPENSSL_cleanse((void *)(uintptr_t)s, json_string_length(v));
-}
-
-static void
-json_wipe_free(json_t *o)
-{
-	static const char *const keys[] = {
-		"AccessKeyId", "SecretAccessKey", "SessionToken", "Token"
-	};
-	size_t i;
-
-	if (o == NULL)
-		return;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		json_wipe_string(o, keys[i]);
-	json_decref(o);
 }
 
 static const char *
@@ -240,14 +207,14 @@ parse_creds_json(const char *body, size_t len, const char *token_key,
 		goto out;
 	}
 	if ((exp = json_str(o, "Expiration")) != NULL &&
-	    creds_parse_iso8601(exp, &when) == -1) {
+	    timetext_iso8601(exp, TIMETEXT_ZONE, &when, NULL) == -1) {
 		errbuf_set(err, ERR_CONFIG, "%s: Expiration is not an ISO 8601 "
 		    "time", what);
 		goto out;
 	}
 	rc = set_fill(out, ak, sk, json_str(o, token_key), when, err);
 out:
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -469,7 +436,7 @@ process_version(const char *body, size_t len, struct errbuf *err)
 	v = json_object_get(o, "Version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
 		rc = errbuf_set(err, ERR_CONFIG, "output has no \"Version\": 1");
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -865,7 +832,7 @@ web_identity_call(struct resolve_ctx *r, const struct sts_role *role,
 	set_take(out, &got);
 	rc = 1;
 out:
-	wipe_str(token);
+	buf_wipe_str(token);
 	sts_creds_free(&got);
 	awsconf_free(&conf);
 	return rc;
@@ -1018,7 +985,7 @@ sso_token(const struct resolve_ctx *r, const char *profile,
 	free(path);
 	if (rc == 0 && r->now < expires)
 		return 0;
-	wipe_str(*token);
+	buf_wipe_str(*token);
 	*token = NULL;
 	return -1;
 }
@@ -1111,7 +1078,7 @@ sso(struct resolve_ctx *r, const struct awsfiles *a, struct creds_set *out,
 	rc = sso_token(r, profile, &s, &token, err);
 	if (rc == 0)
 		rc = sso_call(r, profile, &s, token, out, err);
-	wipe_str(token);
+	buf_wipe_str(token);
 	free(profile);
 	return rc;
 }
@@ -1261,7 +1228,7 @@ container_token(char **tok, struct errbuf *err)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	/* a header value cannot span lines */
 	if (*tok != NULL && strpbrk(*tok, "\r\n") != NULL) {
-		wipe_str(*tok);
+		buf_wipe_str(*tok);
 		*tok = NULL;
 		return errbuf_set(err, ERR_CONFIG, "the container authorization "
 		    "token contains a line break");
@@ -1357,7 +1324,7 @@ from_container(struct chain_ctx *c, struct errbuf *err)
 	rc = container_fetch(c, url, tok, origin, err);
 out:
 	free(url);
-	wipe_str(tok);
+	buf_wipe_str(tok);
 	return rc;
 }
 
@@ -1485,7 +1452,7 @@ imds_parse(struct chain_ctx *c, const struct http_response *r,
 	else
 		code = json_str(o, "Code");
 	ok = code != NULL && strcmp(code, "Success") == 0;
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	if (!ok)
 		return errbuf_set(err, ERR_TEMP, "EC2 instance metadata: the "
 		    "role's credentials answer has no \"Code\": \"Success\"");
@@ -1525,83 +1492,8 @@ out:
 	buf_wipe(&r.body);
 	http_response_free(&r);
 	http_client_free(m.hc);
-	wipe_str(m.token);
+	buf_wipe_str(m.token);
 	return rc;
-}
-
-/* --- times ------------------------------------------------------------ */
-
-static int
-digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**s))
-			return -1;
-		v = v * 10 + (*(*s)++ - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (no timegm in POSIX). */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-parse_offset(const char *s, long *off)
-{
-	int sign, hh, mm;
-
-	if ((*s == 'Z' || *s == 'z') && s[1] == '\0') {
-		*off = 0;
-		return 0;
-	}
-	if (*s != '+' && *s != '-')
-		return -1;
-	sign = *s++ == '-' ? -1 : 1;
-	if (digits(&s, 2, &hh) == -1 || (*s == ':' && *++s == '\0') ||
-	    digits(&s, 2, &mm) == -1 || *s != '\0' || hh > 23 || mm > 59)
-		return -1;
-	*off = sign * (hh * 3600L + mm * 60L);
-	return 0;
-}
-
-int
-creds_parse_iso8601(const char *s, time_t *out)
-{
-	int y, mo, d, h, mi, se;
-	long off;
-
-	if (digits(&s, 4, &y) == -1 || *s++ != '-' ||
-	    digits(&s, 2, &mo) == -1 || *s++ != '-' ||
-	    digits(&s, 2, &d) == -1 || (*s != 'T' && *s != 't' && *s != ' '))
-		return -1;
-	s++;
-	if (digits(&s, 2, &h) == -1 || *s++ != ':' ||
-	    digits(&s, 2, &mi) == -1 || *s++ != ':' ||
-	    digits(&s, 2, &se) == -1)
-		return -1;
-	if (*s == '.' && isdigit((unsigned char)s[1]))
-		for (s++; isdigit((unsigned char)*s); s++)
-			continue;	/* a fraction changes nothing we use */
-	if (parse_offset(s, &off) == -1 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600LL +
-	    mi * 60LL + se - off);
-	return 0;
 }
 
 /* --- the provider ----------------------------------------------------- */
@@ -1731,26 +1623,11 @@ creds_provider_get(struct creds_provider *p, time_t now,
 	return 0;
 }
 
-struct creds_provider *
-creds_provider_new_static(const struct sigv4_credentials *c,
+int
+creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
     struct errbuf *err)
 {
-	struct creds_provider *p;
-	struct creds_set cur;
-
-	memset(&cur, 0, sizeof(cur));
-	if ((p = creds_provider_new(NULL, err)) == NULL)
-		return NULL;
-	/* filled aside, so that a failure leaves p->cur empty for the free */
-	if (set_fill(&cur, c->access_key, c->secret_key, c->token, 0,
-	    err) == -1) {
-		creds_provider_free(p);
-		return NULL;
-	}
-	p->cur = cur;
-	snprintf(p->cur.source, sizeof(p->cur.source), "static");
-	p->have = 1;
-	return p;
+	return creds_provider_get(provider, now, out, err);
 }
 
 const char *

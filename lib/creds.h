@@ -66,12 +66,10 @@ void creds_provider_free(struct creds_provider *p);
 int creds_provider_get(struct creds_provider *p, time_t now,
     struct sigv4_credentials *out, struct errbuf *err);
 
-/*
- * A provider that always hands out c (copied; wiped on free), for signing
- * with credentials already in hand, such as the source of an AssumeRole.
- */
-struct creds_provider *creds_provider_new_static(
-    const struct sigv4_credentials *c, struct errbuf *err);
+/* creds_provider_get in the shape of aws_options.get_creds (aws_creds_fn):
+ * arg is the provider. How lib/awstool hands the chain to lib/aws. */
+int creds_supply(void *provider, time_t now, struct sigv4_credentials *out,
+    struct errbuf *err);
 
 /* Which source supplied the current credentials ("environment",
  * "profile default", "assume role (profile x)", "web identity
@@ -79,8 +77,6 @@ struct creds_provider *creds_provider_new_static(
 const char *creds_provider_source(const struct creds_provider *p);
 
 /*
- * Additions (the chain in detail is described at the top of creds.c):
- *
  * credential_process runs through popen(3), that is `/bin/sh -c VALUE`, so
  * the value is shell text: quotes, $VAR, globs, ~ and pipes are expanded
  * by sh. botocore instead splits it with shlex and runs the program
@@ -125,10 +121,6 @@ const char *creds_provider_source(const struct creds_provider *p);
  * STS and portal calls use creds_options.http with the trace capped at
  * level 1 (their bodies hold secrets) and a 15 s limit when it sets none.
  */
-
-/* Parses "2026-11-28T13:05:00Z" (fraction and +HH:MM offset allowed) into
- * UTC seconds. Returns 0, or -1 when s is not such a time. */
-int creds_parse_iso8601(const char *s, time_t *out);
 
 /*
  * 1 when url may serve container credentials: any https URL, or http to a

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "http.h"
 
 #define HTTP_MAX_RESPONSE_HEADERS 200	/* more is not a sane AWS reply */
@@ -1032,15 +1033,6 @@ fd_readable(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 http_multi_set_stop(struct http_multi *m, volatile sig_atomic_t *stop)
 {
@@ -1053,7 +1045,7 @@ http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
     struct errbuf *err)
 {
 	struct curl_waitfd wfd;
-	long deadline = now_ms() + timeout_ms, left;
+	long long deadline = clock_mono_ms() + timeout_ms, left;
 	CURLMcode mc;
 	size_t n = 0;
 	int running, ready = 0;
@@ -1065,7 +1057,7 @@ http_multi_wait(struct http_multi *m, int extra_fd, int timeout_ms,
 			    " %s", curl_multi_strerror(mc));
 		n = multi_collect(m, done, max);
 		ready = fd_readable(extra_fd);
-		left = timeout_ms < 0 ? 1000 : deadline - now_ms();
+		left = timeout_ms < 0 ? 1000 : deadline - clock_mono_ms();
 		if (n > 0 || ready || left <= 0 || max == 0 ||
 		    (m->pending == 0 && extra_fd < 0) ||
 		    (m->stop != NULL && *m->stop))

@@ -564,25 +564,3 @@ out:
 	aws_response_free(&resp);
 	return rc;
 }
-
-int
-kinesis_get_records(struct aws_client *c, const char *iterator, long limit,
-    struct kinesis_get_result *out, char *resp_code, size_t code_len,
-    struct errbuf *err)
-{
-	struct aws_response resp;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (resp_code != NULL && code_len > 0)
-		resp_code[0] = '\0';
-	rc = call(c, "GetRecords", json_pack("{s:s, s:I}", "ShardIterator",
-	    iterator, "Limit", (json_int_t)limit), &resp, err);
-	if (rc == -1 && resp_code != NULL)
-		snprintf(resp_code, code_len, "%s", resp.error.code);
-	if (rc == 0)
-		rc = kinesis_get_parse(resp.http.body.data, resp.http.body.len,
-		    out, err);
-	aws_response_free(&resp);
-	return rc;
-}

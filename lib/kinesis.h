@@ -130,12 +130,6 @@ int kinesis_get_iterator(struct aws_client *c, const char *stream,
     const char *shard, enum kinesis_start start, const char *seq,
     double at, char **iterator, struct errbuf *err);
 
-/* GetRecords with up to limit records (1..10000). resp_code (may be NULL)
- * receives the AWS error code on failure, e.g. ExpiredIteratorException. */
-int kinesis_get_records(struct aws_client *c, const char *iterator,
-    long limit, struct kinesis_get_result *out, char *resp_code,
-    size_t code_len, struct errbuf *err);
-
 /* Appends s as a JSON string literal (quotes, escapes) to b; -1 when s is
  * not valid UTF-8 (ndjson_append_string). */
 int kinesis_json_string(struct buf *b, const char *s, size_t n);

@@ -7,18 +7,7 @@
 #include "aws.h"
 #include "s3.h"
 #include "sigv4.h"
-
-/* memmem is not POSIX; the documents searched here are small. */
-static const char *
-find(const char *hay, size_t n, const char *needle, size_t m)
-{
-	size_t i;
-
-	for (i = 0; m <= n && i <= n - m; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
-			return hay + i;
-	return NULL;
-}
+#include "xml.h"
 
 int
 s3_url_parse(const char *url, char **bucket, char **prefix,
@@ -118,70 +107,6 @@ s3_part_size(unsigned long long requested, unsigned long long max_object)
 	return size > S3_MAX_PART_SIZE ? S3_MAX_PART_SIZE : size;
 }
 
-/* Decodes the five predefined entities and numeric references. */
-static int
-xml_unescape(struct buf *b, const char *s, size_t n)
-{
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		{ "&quot;", '"' }, { "&apos;", '\'' },
-	};
-	size_t i, k;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] != '&')
-			goto plain;
-		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
-			size_t el = strlen(ents[k].ent);
-			if (n - i >= el && memcmp(s + i, ents[k].ent, el) == 0) {
-				if (buf_putc(b, ents[k].c) == -1)
-					return -1;
-				i += el - 1;
-				break;
-			}
-		}
-		if (k < sizeof(ents) / sizeof(ents[0]))
-			continue;
-		if (n - i > 3 && s[i + 1] == '#') {
-			char *end;
-			int hex = s[i + 2] == 'x';
-			unsigned long cp = strtoul(s + i + 2 + hex, &end,
-			    hex ? 16 : 10);
-			if (*end == ';' && cp > 0 && cp < 0x80) {
-				if (buf_putc(b, (char)cp) == -1)
-					return -1;
-				i = (size_t)(end - s);
-				continue;
-			}
-		}
-plain:
-		if (buf_putc(b, s[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-char *
-s3_xml_text(const char *xml, size_t len, const char *tag)
-{
-	char open[64], close[64];
-	const char *a, *z, *end = xml + len;
-	struct buf b = BUF_INIT;
-
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	if ((a = find(xml, len, open, strlen(open))) == NULL)
-		return NULL;
-	a += strlen(open);
-	if ((z = find(a, (size_t)(end - a), close, strlen(close))) == NULL)
-		return NULL;
-	if (xml_unescape(&b, a, (size_t)(z - a)) == -1) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
 int
 s3_xml_escape(struct buf *b, const char *s)
 {
@@ -231,26 +156,25 @@ int
 s3_list_uploads_parse(const char *xml, size_t len, struct s3_upload **out,
     size_t *n, struct errbuf *err)
 {
-	const char *p = xml, *end = xml + len, *z;
+	const char *p = xml, *end = xml + len, *t;
 	struct s3_upload *v = NULL, *grown;
-	size_t count = 0;
+	size_t count = 0, tl;
 
 	*out = NULL;
 	*n = 0;
-	while ((p = find(p, (size_t)(end - p), "<Upload>", 8)) != NULL &&
-	    (z = find(p, (size_t)(end - p), "</Upload>", 9)) != NULL) {
+	while (xml_element(p, (size_t)(end - p), "Upload", &t, &tl)) {
 		if ((grown = realloc(v, (count + 1) * sizeof(*v))) == NULL)
 			goto nomem;
 		v = grown;
-		v[count].key = s3_xml_text(p, (size_t)(z - p), "Key");
-		v[count].upload_id = s3_xml_text(p, (size_t)(z - p), "UploadId");
+		v[count].key = xml_text(t, tl, "Key");
+		v[count].upload_id = xml_text(t, tl, "UploadId");
 		count++;
 		if (v[count - 1].key == NULL || v[count - 1].upload_id == NULL) {
 			s3_uploads_free(v, count);
 			return errbuf_set(err, ERR_TEMP, "ListMultipartUploads: "
 			    "an Upload without Key or UploadId");
 		}
-		p = z + 9;
+		p = t + tl;
 	}
 	*out = v;
 	*n = count;
@@ -381,7 +305,7 @@ s3_multipart_create(struct aws_client *c, const struct s3_bucket *b,
 	*upload_id = NULL;
 	object_headers(o, f, &n);
 	rc = s3_call(c, b, "POST", key, "uploads", f, n, "", 0, &resp, err);
-	if (rc == 0 && (*upload_id = s3_xml_text(resp.http.body.data,
+	if (rc == 0 && (*upload_id = xml_text(resp.http.body.data,
 	    resp.http.body.len, "UploadId")) == NULL)
 		rc = errbuf_set(err, ERR_TEMP, "no UploadId in the answer");
 	if (rc == -1)
@@ -450,14 +374,14 @@ complete_once(struct aws_client *c, const struct s3_bucket *b,
 	f[1] = (struct http_field){ "Content-Type", "application/xml" };
 	rc = s3_call(c, b, "POST", key, q, f, 2, body->data, body->len, &resp,
 	    err);
-	if (rc == 0 && (code = s3_xml_text(resp.http.body.data,
+	if (rc == 0 && (code = xml_text(resp.http.body.data,
 	    resp.http.body.len, "Code")) != NULL) {
-		msg = s3_xml_text(resp.http.body.data, resp.http.body.len,
+		msg = xml_text(resp.http.body.data, resp.http.body.len,
 		    "Message");
 		rc = errbuf_set(err, ERR_TEMP, "HTTP 200 %s: %s", code,
 		    msg ? msg : "");
 	} else if (rc == 0) {
-		char *e = s3_xml_text(resp.http.body.data, resp.http.body.len,
+		char *e = xml_text(resp.http.body.data, resp.http.body.len,
 		    "ETag");
 		snprintf(etag, S3_ETAG_MAX, "%s", e ? e : "");
 		free(e);

@@ -35,10 +35,6 @@ int s3_object_url(const char *endpoint, const char *bucket, const char *key,
 unsigned long long s3_part_size(unsigned long long requested,
     unsigned long long max_object);
 
-/* Text of the first <tag>...</tag> in xml, entities decoded; malloc'd or
- * NULL when absent. */
-char *s3_xml_text(const char *xml, size_t len, const char *tag);
-
 /* Appends s with the XML special characters escaped. */
 int s3_xml_escape(struct buf *b, const char *s);
 

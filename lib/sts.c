@@ -2,15 +2,14 @@
  * sts: STS AssumeRole / AssumeRoleWithWebIdentity and the IAM Identity
  * Center portal's GetRoleCredentials.
  *
- * AssumeRole is signed, so it goes through lib/aws (signing, the standard
- * retry mode). The two unsigned calls cannot (aws_send always signs); they
- * have a small loop here that decides with aws_should_retry and
- * lib/retry's delay, as kin-put does for its parallel requests.
+ * An ordinary client of lib/aws: every call goes through aws_send and its
+ * standard retry mode. AssumeRole is signed with the source credentials
+ * the caller hands over; AssumeRoleWithWebIdentity and GetRoleCredentials
+ * go unsigned (a client without get_creds), the token being the proof.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,29 +21,22 @@
 
 #include "aws.h"
 #include "buf.h"
-#include "creds.h"
-#include "retry.h"
+#include "jsonwipe.h"
 #include "sts.h"
+#include "timetext.h"
+#include "xml.h"
 
 #define SSO_TOKEN_FILE_MAX ((size_t)64 * 1024)	/* a cache entry: ~2 KiB */
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
-
-static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 void
 sts_creds_free(struct sts_creds *c)
 {
 	if (c == NULL)
 		return;
-	wipe_str(c->access_key);
-	wipe_str(c->secret_key);
-	wipe_str(c->token);
+	buf_wipe_str(c->access_key);
+	buf_wipe_str(c->secret_key);
+	buf_wipe_str(c->token);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -75,7 +67,7 @@ form_add(struct buf *b, const char *name, const char *value)
 	if ((enc = sigv4_uri_encode(value, strlen(value), 0)) == NULL)
 		return -1;
 	rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, enc);
-	wipe_str(enc);
+	buf_wipe_str(enc);
 	return rc;
 }
 
@@ -105,76 +97,24 @@ role_form(struct buf *b, const char *action, const struct sts_role *r,
 
 /* ---- XML answers ---- */
 
-/* The text of the first <tag>...</tag> (attributes allowed) in s[0..n). */
-static int
-xml_find(const char *s, size_t n, const char *tag, const char **text,
-    size_t *len)
-{
-	const char *end = s + n, *p, *q, *gt;
-	size_t tl = strlen(tag);
-	char c;
-
-	for (p = s; p + tl + 2 <= end; p++) {
-		if (p[0] != '<' || memcmp(p + 1, tag, tl) != 0)
-			continue;
-		c = p[1 + tl];
-		if (c != '>' && !isspace((unsigned char)c) && c != '/')
-			continue;	/* <CredentialsX> is another element */
-		if ((gt = memchr(p, '>', (size_t)(end - p))) == NULL)
-			return 0;
-		*text = gt + 1;
-		*len = 0;
-		if (gt[-1] == '/')
-			return 1;	/* <tag/> */
-		for (q = gt + 1; q + tl + 3 <= end; q++)
-			if (q[0] == '<' && q[1] == '/' &&
-			    memcmp(q + 2, tag, tl) == 0 && q[2 + tl] == '>') {
-				*len = (size_t)(q - *text);
-				return 1;
-			}
-		return 0;
-	}
-	return 0;
-}
-
-/* Element text with the five XML entities decoded, blanks trimmed. */
+/* Element text, entities decoded, blanks trimmed; NULL when absent. */
 static char *
 xml_value(const char *s, size_t n, const char *tag)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
-		{ "&quot;", '"' }, { "&apos;", '\'' }
-	};
-	const char *t;
-	size_t len, i, k, o = 0, el;
-	char *out;
+	char *v = xml_text(s, n, tag);
+	size_t a = 0, z, len;
 
-	if (!xml_find(s, n, tag, &t, &len))
+	if (v == NULL)
 		return NULL;
-	while (len > 0 && isspace((unsigned char)*t)) {
-		t++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)t[len - 1]))
-		len--;
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i += el) {
-		el = 1;
-		out[o] = t[i];
-		for (k = 0; t[i] == '&' && k < sizeof(ents) / sizeof(ents[0]);
-		    k++)
-			if (i + strlen(ents[k].ent) <= len &&
-			    memcmp(t + i, ents[k].ent, strlen(ents[k].ent)) ==
-			    0) {
-				el = strlen(ents[k].ent);
-				out[o] = ents[k].c;
-				break;
-			}
-		o++;
-	}
-	out[o] = '\0';
-	return out;
+	z = len = strlen(v);
+	while (a < z && isspace((unsigned char)v[a]))
+		a++;
+	while (z > a && isspace((unsigned char)v[z - 1]))
+		z--;
+	memmove(v, v + a, z - a);
+	/* the tail left behind the moved text may be part of a secret */
+	OPENSSL_cleanse(v + (z - a), len - (z - a));
+	return v;
 }
 
 int
@@ -190,7 +130,7 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!xml_find(body, len, "Credentials", &cr, &crlen)) {
+	if (!xml_element(body, len, "Credentials", &cr, &crlen)) {
 		errbuf_set(err, ERR_TEMP, "no <Credentials> in the answer");
 		goto out;
 	}
@@ -201,8 +141,8 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 			    tags[i]);
 			goto out;
 		}
-	if (creds_parse_iso8601(v[3], &out->expiration) == -1 ||
-	    out->expiration == 0) {
+	if (timetext_iso8601(v[3], TIMETEXT_ZONE, &out->expiration, NULL) ==
+	    -1 || out->expiration == 0) {
 		errbuf_set(err, ERR_TEMP, "<Expiration> is not an ISO 8601 "
 		    "time");
 		goto out;
@@ -214,45 +154,84 @@ sts_parse_credentials(const char *body, size_t len, struct sts_creds *out,
 	rc = 0;
 out:
 	for (i = 0; i < 4; i++)
-		wipe_str(v[i]);
+		buf_wipe_str(v[i]);
 	return rc;
 }
 
-/* ---- AssumeRole: signed, through lib/aws ---- */
+/* ---- calls ---- */
 
+/* aws_creds_fn handing out the caller's source credentials as they are */
 static int
-signed_post(const struct sts_target *t, const struct sigv4_credentials *src,
-    const struct buf *form, struct aws_response *resp, struct errbuf *err)
+source_creds(void *arg, time_t now, struct sigv4_credentials *out,
+    struct errbuf *err)
 {
-	struct http_field h[] = { { "Content-Type", FORM_TYPE } };
-	struct creds_provider *cp;
-	struct aws_client *c = NULL;
+	(void)now;
+	(void)err;
+	*out = *(const struct sigv4_credentials *)arg;
+	return 0;
+}
+
+/* One call through a client of its own: signed with src, or unsigned. */
+static int
+sts_send(const struct sts_target *t, const char *service,
+    const struct sigv4_credentials *src, const struct aws_request *req,
+    struct aws_response *resp, struct errbuf *err)
+{
+	struct sigv4_credentials copy;
+	struct aws_client *c;
 	struct http_options ho;
 	struct aws_options ao;
-	struct aws_request req;
-	int rc = -1;
+	int rc;
 
-	if ((cp = creds_provider_new_static(src, err)) == NULL)
-		return -1;
 	http_opts(t, &ho);
 	memset(&ao, 0, sizeof(ao));
 	ao.conf = t->conf;
-	ao.service = "sts";
-	ao.creds = cp;
+	ao.service = service;
 	ao.http = &ho;
+	if (src != NULL) {
+		copy = *src;
+		ao.get_creds = source_creds;
+		ao.creds_arg = &copy;
+	}
 	if ((c = aws_client_new(&ao, err)) == NULL)
-		goto out;
+		return -1;
+	rc = aws_send(c, req, resp, err);
+	aws_client_free(c);
+	return rc;
+}
+
+/* POST / of the query API form */
+static int
+form_post(const struct sts_target *t, const struct sigv4_credentials *src,
+    const struct buf *form, struct aws_response *resp, struct errbuf *err)
+{
+	struct http_field h[] = {
+		{ "Content-Type", FORM_TYPE },
+		{ "Accept", "text/xml" }
+	};
+	struct aws_request req;
+
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.path = "/";
 	req.headers = h;
-	req.nheaders = 1;
+	req.nheaders = 2;
 	req.body = form->data;
 	req.body_len = form->len;
-	rc = aws_send(c, &req, resp, err);
-out:
-	aws_client_free(c);
-	creds_provider_free(cp);
+	return sts_send(t, "sts", src, &req, resp, err);
+}
+
+/* The credentials in an answer's body, which is then wiped. */
+static int
+answer_creds(struct aws_response *resp, struct sts_creds *out,
+    struct errbuf *err)
+{
+	const char *body = resp->http.body.data;
+	int rc;
+
+	rc = sts_parse_credentials(body != NULL ? body : "",
+	    resp->http.body.len, out, err);
+	buf_wipe(&resp->http.body);
 	return rc;
 }
 
@@ -267,107 +246,13 @@ sts_assume_role(const struct sts_target *t,
 
 	memset(&resp, 0, sizeof(resp));
 	memset(out, 0, sizeof(*out));
-	if (role_form(&form, "AssumeRole", r, NULL, err) == -1 ||
-	    signed_post(t, src, &form, &resp, err) == -1 ||
-	    sts_parse_credentials(resp.http.body.data ? resp.http.body.data :
-	    "", resp.http.body.len, out, err) == -1)
-		goto out;
-	rc = 0;
-out:
+	if (role_form(&form, "AssumeRole", r, NULL, err) == 0 &&
+	    form_post(t, src, &form, &resp, err) == 0)
+		rc = answer_creds(&resp, out, err);
 	if (rc == -1)
 		errbuf_prefix(err, "AssumeRole %s", r->role_arn);
 	buf_wipe(&form);
-	buf_wipe(&resp.http.body);
 	aws_response_free(&resp);
-	return rc;
-}
-
-/* ---- unsigned calls ---- */
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
-static int
-max_attempts(const struct sts_target *t)
-{
-	int n = t->conf->max_attempts;
-
-	if (n <= 0)
-		return AWSCONF_DEFAULT_MAX_ATTEMPTS;
-	return n > AWS_MAX_ATTEMPTS_LIMIT ? AWS_MAX_ATTEMPTS_LIMIT : n;
-}
-
-/*
- * One attempt's outcome into last: 0 on 2xx, else 1 with last set and
- * *retry saying whether the standard mode would try again.
- */
-static int
-judge(int sent, struct http_response *resp, struct errbuf *last, int *retry,
-    int *throttled)
-{
-	struct aws_error ae;
-	enum errbuf_kind kind;
-
-	*throttled = 0;
-	if (!sent) {
-		*retry = aws_should_retry(0, NULL, last->kind);
-		return 1;
-	}
-	if (resp->status >= 200 && resp->status < 300)
-		return 0;
-	aws_error_parse(resp, &ae);
-	kind = aws_error_kind(resp->status, ae.code);
-	if (strncmp(ae.code, "HTTP ", 5) == 0)
-		errbuf_set(last, kind, "%s%s%s", ae.code,
-		    ae.message[0] ? ": " : "", ae.message);
-	else
-		errbuf_set(last, kind, "HTTP %ld %s%s%s", resp->status,
-		    ae.code, ae.message[0] ? ": " : "", ae.message);
-	*retry = aws_should_retry(resp->status, ae.code, ERR_NONE);
-	*throttled = resp->status == 429 || aws_error_is_throttle(ae.code);
-	return 1;
-}
-
-static int
-unsigned_send(const struct sts_target *t, const struct http_request *req,
-    struct http_response *resp, struct errbuf *err)
-{
-	struct http_options ho;
-	struct http_client *hc;
-	struct errbuf last;
-	int attempt, retry = 0, throttled, max = max_attempts(t), rc = -1;
-
-	http_opts(t, &ho);
-	if ((hc = http_client_new(&ho, err)) == NULL)
-		return -1;
-	for (attempt = 1;; attempt++) {
-		errbuf_clear(&last);
-		buf_wipe(&resp->body);
-		http_response_free(resp);
-		memset(resp, 0, sizeof(*resp));
-		if (judge(http_client_do(hc, req, resp, &last) == 0, resp,
-		    &last, &retry, &throttled) == 0) {
-			rc = 0;
-			break;
-		}
-		if (!retry || attempt >= max)
-			break;
-		sleep_ms(retry_delay_ms(&retry_aws_standard, attempt,
-		    throttled, -1, retry_jitter()));
-	}
-	if (rc == -1 && retry)
-		errbuf_set(err, ERR_TEMP, "%s (%d attempt%s)", last.msg,
-		    attempt, attempt == 1 ? "" : "s");
-	else if (rc == -1)
-		*err = last;
-	http_client_free(hc);
 	return rc;
 }
 
@@ -376,73 +261,23 @@ sts_assume_role_web_identity(const struct sts_target *t,
     const struct sts_role *r, const char *token, struct sts_creds *out,
     struct errbuf *err)
 {
-	struct http_field h[] = {
-		{ "Content-Type", FORM_TYPE },
-		{ "Accept", "text/xml" }
-	};
-	struct http_request req;
-	struct http_response resp;
 	struct buf form = BUF_INIT;
-	char *url = NULL;
+	struct aws_response resp;
 	int rc = -1;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(out, 0, sizeof(*out));
-	if (role_form(&form, "AssumeRoleWithWebIdentity", r, token, err) == -1)
-		goto out;
-	if ((url = malloc(strlen(t->conf->endpoint) + 2)) == NULL) {
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-		goto out;
-	}
-	snprintf(url, strlen(t->conf->endpoint) + 2, "%s/", t->conf->endpoint);
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = form.data;
-	req.body_len = form.len;
-	if (unsigned_send(t, &req, &resp, err) == -1 ||
-	    sts_parse_credentials(resp.body.data ? resp.body.data : "",
-	    resp.body.len, out, err) == -1)
-		goto out;
-	rc = 0;
-out:
+	if (role_form(&form, "AssumeRoleWithWebIdentity", r, token, err) ==
+	    0 && form_post(t, NULL, &form, &resp, err) == 0)
+		rc = answer_creds(&resp, out, err);
 	if (rc == -1)
 		errbuf_prefix(err, "AssumeRoleWithWebIdentity %s", r->role_arn);
-	free(url);
 	buf_wipe(&form);
-	buf_wipe(&resp.body);
-	http_response_free(&resp);
+	aws_response_free(&resp);
 	return rc;
 }
 
 /* ---- IAM Identity Center ---- */
-
-/* jansson frees its strings without wiping them. */
-static void
-json_wipe(json_t *o)
-{
-	void *it;
-
-	if (json_is_string(o)) {
-		OPENSSL_cleanse((void *)(uintptr_t)json_string_value(o),
-		    json_string_length(o));
-		return;
-	}
-	for (it = json_object_iter(o); it != NULL;
-	    it = json_object_iter_next(o, it))
-		json_wipe(json_object_iter_value(it));
-}
-
-static void
-json_wipe_free(json_t *o)
-{
-	if (o == NULL)
-		return;
-	json_wipe(o);
-	json_decref(o);
-}
 
 static const char *
 json_str(json_t *o, const char *key)
@@ -500,7 +335,7 @@ sts_sso_parse_credentials(const char *body, size_t len,
 out:
 	if (rc == -1)
 		sts_creds_free(out);
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	return rc;
 }
 
@@ -529,10 +364,10 @@ sts_sso_role_credentials(const struct sts_target *t,
 		{ "x-amz-sso_bearer_token", access_token },
 		{ "Accept", "application/json" }
 	};
-	struct http_request req;
-	struct http_response resp;
+	struct aws_response resp;
+	struct aws_request req;
 	char *url;
-	int rc = -1;
+	int rc;
 
 	memset(&resp, 0, sizeof(resp));
 	memset(out, 0, sizeof(*out));
@@ -548,17 +383,17 @@ sts_sso_role_credentials(const struct sts_target *t,
 	req.url = url;
 	req.headers = h;
 	req.nheaders = 2;
-	rc = unsigned_send(t, &req, &resp, err);
+	rc = sts_send(t, "awsssoportal", NULL, &req, &resp, err);
 	*status = resp.status;
 	if (rc == 0)
-		rc = sts_sso_parse_credentials(resp.body.data ?
-		    resp.body.data : "", resp.body.len, out, err);
+		rc = sts_sso_parse_credentials(resp.http.body.data ?
+		    resp.http.body.data : "", resp.http.body.len, out, err);
 	if (rc == -1)
 		errbuf_prefix(err, "GetRoleCredentials %s/%s", account_id,
 		    role_name);
 	free(url);
-	buf_wipe(&resp.body);
-	http_response_free(&resp);
+	buf_wipe(&resp.http.body);
+	aws_response_free(&resp);
 	return rc;
 }
 
@@ -605,9 +440,9 @@ parse_expires(const char *s, time_t *out)
 
 	if (n > 3 && n < sizeof(tmp) && strcmp(s + n - 3, "UTC") == 0) {
 		snprintf(tmp, sizeof(tmp), "%.*sZ", (int)(n - 3), s);
-		return creds_parse_iso8601(tmp, out);
+		return timetext_iso8601(tmp, TIMETEXT_ZONE, out, NULL);
 	}
-	return creds_parse_iso8601(s, out);
+	return timetext_iso8601(s, TIMETEXT_ZONE, out, NULL);
 }
 
 static int
@@ -653,7 +488,7 @@ sts_sso_read_token(const char *path, char **token, time_t *expires,
 	rc = token_fields(o, path, token, expires, err);
 out:
 	close(fd);
-	json_wipe_free(o);
+	jsonwipe_decref(o);
 	buf_wipe(&b);
 	return rc;
 }

@@ -1,9 +1,9 @@
 /*
- * fuzz_s3_xml: the S3 XML readers, s3_xml_text and s3_list_uploads_parse,
+ * fuzz_s3_xml: the S3 XML readers, xml_text and s3_list_uploads_parse,
  * on arbitrary bytes handed over with no NUL after them (an S3-compatible
  * server or a proxy chooses them). Properties: no read outside the input;
  * every listed upload has a key and an upload id; and escaping is undone
- * exactly: s3_xml_text("<T>" + s3_xml_escape(x) + "</T>", "T") == x.
+ * exactly: xml_text("<T>" + s3_xml_escape(x) + "</T>", "T") == x.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "fuzz.h"
 #include "s3.h"
+#include "xml.h"
 
 const char fuzz_name[] = "s3_xml";
 
@@ -23,7 +24,7 @@ static const char *const tags[] = {
 static void
 text(const char *xml, size_t len, const char *tag)
 {
-	char *t = s3_xml_text(xml, len, tag);
+	char *t = xml_text(xml, len, tag);
 
 	/* decoding never lengthens: a bound that catches runaway copies */
 	FUZZ_CHECK(t == NULL || strlen(t) <= len, "text longer than input");
@@ -62,9 +63,9 @@ round_trip(const uint8_t *data, size_t size, const char *tag)
 	    buf_printf(&b, "</%s>", tag) == -1)
 		fuzz_fail("out of memory");
 	doc = fuzz_memdup(b.data, b.len);
-	got = s3_xml_text(doc, b.len, tag);
+	got = xml_text(doc, b.len, tag);
 	FUZZ_CHECK(got != NULL && strcmp(got, x) == 0,
-	    "escape then s3_xml_text changed the text");
+	    "escape then xml_text changed the text");
 	free(got);
 	free(doc);
 	free(x);

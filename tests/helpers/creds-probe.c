@@ -129,7 +129,8 @@ probe_open(const struct opts *o, struct probe *pr, struct errbuf *err)
 	memset(&ao, 0, sizeof(ao));
 	ao.conf = &pr->conf;
 	ao.service = o->service;
-	ao.creds = pr->creds;
+	ao.get_creds = creds_supply;
+	ao.creds_arg = pr->creds;
 	ao.http = &pr->http;
 	if ((pr->client = aws_client_new(&ao, err)) == NULL)
 		return -1;

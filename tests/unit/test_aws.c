@@ -254,6 +254,9 @@ set_env(void)
 	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 }
 
+/* Set by a test of unsigned requests: the next client has no get_creds. */
+static int fixture_unsigned;
+
 /* Starts the stub with script and a client for service against it. */
 static int
 fixture_start(struct fixture *f, const struct stubsrv_response *script,
@@ -286,7 +289,10 @@ fixture_start(struct fixture *f, const struct stubsrv_response *script,
 	f->creds = creds_provider_new(NULL, &f->err);
 	if (f->creds == NULL)
 		return -1;
-	o.creds = f->creds;
+	if (!fixture_unsigned) {
+		o.get_creds = creds_supply;
+		o.creds_arg = f->creds;
+	}
 	f->client = aws_client_new(&o, &f->err);
 	return f->client != NULL ? 0 : -1;
 }
@@ -367,6 +373,37 @@ test_send_500_then_200(void)
 		is_str(f.log.req[0].target, "/", "to /");
 		is_str(f.log.req[0].body, "{\"StreamName\":\"gecko\"}", "body");
 	}
+	fixture_stop(&f);
+}
+
+/* Without get_creds: the same request and retries, no signature. */
+static void
+test_send_unsigned(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 503, .body = "<ErrorResponse><Error><Code>"
+		    "ServiceUnavailable</Code></Error></ErrorResponse>" },
+		{ .status = 200, .body = "{}" },
+	};
+	struct fixture f;
+	int rc;
+
+	fixture_unsigned = 1;
+	rc = fixture_start(&f, script, LEN(script), "sts", 0);
+	fixture_unsigned = 0;
+	if (!ok(rc == 0, "fixture: %s", f.err.msg))
+		return;
+	ok(json_put(&f) == 0, "unsigned 503 then 200 succeeds");
+	is_int(f.resp.attempts, 2, "retried as a signed request is");
+	fixture_read(&f);
+	is_int(f.log.n, 2, "stub saw two requests");
+	ok(hdr(&f, 0, "Authorization") == NULL &&
+	    hdr(&f, 1, "Authorization") == NULL, "no Authorization");
+	ok(hdr(&f, 0, "X-Amz-Date") == NULL &&
+	    hdr(&f, 0, "X-Amz-Security-Token") == NULL,
+	    "no X-Amz-Date, no session token");
+	is_str(hdr(&f, 0, "X-Amz-Target"), "Kinesis_20131202.PutRecords",
+	    "the caller's headers as given");
 	fixture_stop(&f);
 }
 
@@ -648,7 +685,8 @@ test_client_warning(void)
 	o.conf = &conf;
 	o.service = "kinesis";
 	cp = creds_provider_new(NULL, &err);
-	o.creds = cp;
+	o.get_creds = creds_supply;
+	o.creds_arg = cp;
 	snprintf(ep, sizeof(ep), "http://kinesis.example.com:4566");
 	c = aws_client_new(&o, &err);
 	w = aws_client_warning(c);
@@ -664,6 +702,12 @@ test_client_warning(void)
 	c = aws_client_new(&o, &err);
 	ok(c != NULL && aws_client_warning(c) == NULL, "https: no warning");
 	aws_client_free(c);
+	snprintf(ep, sizeof(ep), "http://sts.example.com");
+	o.get_creds = NULL;
+	c = aws_client_new(&o, &err);
+	ok(c != NULL && aws_client_warning(c) == NULL,
+	    "unsigned: nothing secret to warn about");
+	aws_client_free(c);
 	creds_provider_free(cp);
 }
 
@@ -676,6 +720,7 @@ main(void)
 	test_error_kinds();
 	test_error_parse();
 	test_send_500_then_200();
+	test_send_unsigned();
 	test_send_429_retry_after();
 	test_send_throttled_json();
 	test_send_not_retried();

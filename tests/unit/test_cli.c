@@ -8,36 +8,6 @@
 #include "tap.h"
 
 static void
-test_durations(void)
-{
-	static const struct { const char *in; long long ms; } good[] = {
-		{ "250ms", 250 }, { "90s", 90000 }, { "5m", 300000 },
-		{ "2h", 7200000 }, { "1d", 86400000 }, { "90", 90000 },
-		{ "0s", 0 },
-	};
-	static const char *bad[] = {
-		"", "s", "-5s", "5x", "5 s", " 5s", "1.5s", "5mss",
-		"99999999999999999999s", "9223372036854775807d",
-	};
-	struct errbuf e;
-	long long ms;
-	size_t i;
-
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ms = -1;
-		ok(cli_parse_duration_ms(good[i].in, &ms, &e) == 0 &&
-		    ms == good[i].ms, "duration '%s' is %lld ms", good[i].in,
-		    good[i].ms);
-	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(cli_parse_duration_ms(bad[i], &ms, &e) == -1 &&
-		    e.kind == ERR_USAGE, "duration '%s' refused", bad[i]);
-	cli_parse_duration_ms("5x", &ms, &e);
-	is_str(e.msg, "'5x': not a duration (examples: 250ms, 90s, 5m, 1h)",
-	    "refusal names the input and shows examples");
-}
-
-static void
 test_numbers(void)
 {
 	struct errbuf e;
@@ -93,24 +63,11 @@ test_exit_codes_and_version(void)
 	    "version line names the libraries: %s", line);
 }
 
-static void
-test_clocks(void)
-{
-	long long m1, m2;
-
-	m1 = cli_mono_ms();
-	m2 = cli_mono_ms();
-	ok(m1 > 0 && m2 >= m1, "monotonic clock does not go back");
-	ok(cli_wall_ms() > 1700000000000LL, "wall clock in milliseconds");
-}
-
 int
 main(void)
 {
-	test_durations();
 	test_numbers();
 	test_sizes();
 	test_exit_codes_and_version();
-	test_clocks();
 	return tap_done();
 }

@@ -403,38 +403,6 @@ test_refresh(void)
 }
 
 static void
-test_iso8601(void)
-{
-	static const struct {
-		const char *s;
-		long long want;	/* -1: invalid */
-	} cases[] = {
-		{ "1970-01-01T00:00:00Z", 0 },
-		{ "2030-03-17T17:46:40Z", 1900000000 },
-		{ "2030-03-17T17:46:40.123456Z", 1900000000 },
-		{ "2030-03-17T18:46:40+01:00", 1900000000 },
-		{ "2030-03-17T16:46:40-0100", 1900000000 },
-		{ "2000-02-29T12:00:00z", 951825600 },
-		{ "2030-03-17T17:46:40", -1 },
-		{ "2030-13-17T17:46:40Z", -1 },
-		{ "2030-03-17 17:46Z", -1 },
-		{ "2030-03-17T17:46:40Zjunk", -1 },
-		{ "", -1 },
-	};
-	size_t i;
-	time_t t;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = creds_parse_iso8601(cases[i].s, &t);
-		if (cases[i].want == -1)
-			ok(rc == -1, "iso8601 refuses \"%s\"", cases[i].s);
-		else
-			ok(rc == 0 && (long long)t == cases[i].want,
-			    "iso8601 \"%s\"", cases[i].s);
-	}
-}
-
-static void
 test_container_urls(void)
 {
 	static const struct {
@@ -696,7 +664,6 @@ main(void)
 	test_process();
 	test_process_stderr();
 	test_refresh();
-	test_iso8601();
 	test_container_urls();
 	test_container();
 	test_imds();

@@ -18,6 +18,7 @@
 #include "sts.h"
 #include "stubsrv.h"
 #include "tap.h"
+#include "timetext.h"
 
 /* Every secret in this file contains SECRET_MARK; no message may. */
 #define SECRET_MARK "SeCrEt"
@@ -177,7 +178,7 @@ amz_time(const char *d)
 		return 0;
 	snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", d, d + 4,
 	    d + 6, d + 9, d + 11, d + 13);
-	return creds_parse_iso8601(iso, &t) == 0 ? t : 0;
+	return timetext_iso8601(iso, TIMETEXT_ZONE, &t, NULL) == 0 ? t : 0;
 }
 
 /*

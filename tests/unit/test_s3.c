@@ -2,6 +2,7 @@
 
 #include "s3.h"
 #include "tap.h"
+#include "xml.h"
 
 static void
 test_url_parse(void)
@@ -80,13 +81,13 @@ test_xml(void)
 	char *t, md5[25];
 	size_t n;
 
-	t = s3_xml_text(init, strlen(init), "UploadId");
+	t = xml_text(init, strlen(init), "UploadId");
 	is_str(t, "VXBsb2Fk", "UploadId");
 	free(t);
-	t = s3_xml_text(init, strlen(init), "Key");
+	t = xml_text(init, strlen(init), "Key");
 	is_str(t, "a&b'c", "entities decoded");
 	free(t);
-	ok(s3_xml_text(init, strlen(init), "ETag") == NULL, "absent tag");
+	ok(xml_text(init, strlen(init), "ETag") == NULL, "absent tag");
 	ok(s3_list_uploads_parse(list, strlen(list), &u, &n, &e) == 0 && n == 2,
 	    "two uploads listed");
 	is_str(u[1].key, "k<2", "second key decoded");
