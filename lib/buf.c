@@ -25,6 +25,8 @@ buf_reserve(struct buf *b, size_t extra)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
 	if ((p = realloc(b->data, cap)) == NULL)
 		return -1;
+	/* realloc'd memory is not zeroed: data[len] == '\0' from the start */
+	p[b->len] = '\0';
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -109,12 +111,8 @@ buf_steal(struct buf *b)
 {
 	char *s;
 
-	/* realloc'd memory is not zeroed: terminate the empty string */
-	if (b->data == NULL) {
-		if (buf_reserve(b, 0) == -1)
-			return NULL;
-		b->data[0] = '\0';
-	}
+	if (b->data == NULL && buf_reserve(b, 0) == -1)
+		return NULL;
 	s = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

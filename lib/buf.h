@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;	/* NULL until the first append; data[len] == '\0' */
+	char *data;	/* NULL until the first append or reserve; then
+			 * data[len] == '\0' */
 	size_t len;
 	size_t cap;	/* allocated bytes */
 	size_t max;	/* 0: no limit; else appends beyond max bytes fail */

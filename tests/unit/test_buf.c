@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -26,6 +27,30 @@ test_buf_grows_and_terminates(void)
 	s = buf_steal(&b);
 	is_str(s, "", "steal of an empty buffer gives an empty string");
 	free(s);
+}
+
+/* The header promises data[len] == '\0' once data is set, reserve too. */
+static void
+test_buf_reserve_terminates(void)
+{
+	struct buf b = BUF_INIT;
+	char *junk, *s;
+	int r;
+
+	/* leave a freed block of the size reserve asks for full of bytes */
+	if ((junk = malloc(128)) == NULL)
+		return;
+	memset(junk, 'x', 128);
+	free(junk);
+	r = buf_reserve(&b, 100);
+	ok(r == 0 && b.data[0] == '\0', "reserve alone leaves an empty string");
+	s = buf_steal(&b);
+	is_str(s, "", "steal after reserve gives an empty string");
+	free(s);
+	buf_putc(&b, 'a');
+	r = buf_reserve(&b, 1000);
+	ok(r == 0 && strcmp(b.data, "a") == 0, "growing keeps the text");
+	buf_free(&b);
 }
 
 static void
@@ -59,6 +84,7 @@ int
 main(void)
 {
 	test_buf_grows_and_terminates();
+	test_buf_reserve_terminates();
 	test_buf_cap();
 	test_errbuf();
 	return tap_done();
