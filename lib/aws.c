@@ -2,7 +2,6 @@
  * aws: signed and unsigned requests, the retry loop of whole requests, AWS
  * error parsing.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "clock.h"
 #include "retry.h"
 #include "sigv4.h"
+#include "urlhost.h"
 #include "xml.h"
 
 struct aws_client {
@@ -264,59 +264,22 @@ aws_error_set(struct errbuf *err, long status, const struct aws_error *e)
 
 /* ---- plain HTTP ---- */
 
-static int
-is_loopback(const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcasecmp(host, "localhost.") == 0)
-		return 1;
-	/* inet_pton takes only the four-part dotted quad: 127.1 or
-	 * 0x7f.0.0.1 count as names, which errs on the side of warning */
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6) ||
-		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-	return 0;
-}
-
 int
 aws_url_is_plain_remote(const char *url, char *host, size_t hostsz)
 {
-	char h[256];
-	const char *a, *end, *at, *p;
-	size_t n;
+	struct urlhost u;
 
 	if (hostsz > 0)
 		host[0] = '\0';
-	if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+	/* no host to reach (curl refuses the URL): nothing is sent */
+	if (urlhost_parse(url, &u) == -1 || u.https)
 		return 0;
-	a = url + 7;
-	end = a + strcspn(a, "/?#");
-	/* user:password@ before the host */
-	for (at = NULL, p = a; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at != NULL)
-		a = at + 1;
-	if (*a == '[') {
-		a++;
-		for (p = a; p < end && *p != ']'; p++)
-			;
-	} else
-		for (p = a; p < end && *p != ':'; p++)
-			;
-	n = (size_t)(p - a);
-	if (n >= sizeof(h))
-		n = sizeof(h) - 1;
-	memcpy(h, a, n);
-	h[n] = '\0';
 	if (hostsz > 0)
-		snprintf(host, hostsz, "%s", h);
-	return !is_loopback(h);
+		snprintf(host, hostsz, "%s", u.host);
+	/* a user@ part does not change where the request goes; "localhost."
+	 * is the same name, fully qualified (RFC 6761 6.3: loopback) */
+	return !urlhost_is_loopback(u.host) &&
+	    strcasecmp(u.host, "localhost.") != 0;
 }
 
 /* ---- client ---- */

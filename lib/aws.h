@@ -163,10 +163,11 @@ const char *aws_client_warning(const struct aws_client *c);
 /* ---- pure pieces ---- */
 
 /*
- * 1 when url is http:// (any case) to a host other than loopback
- * ("localhost", 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104), else 0; a host
- * name is never resolved. The host, without port, user or brackets, goes
- * to host (cut to hostsz, which may be 0).
+ * 1 when url is http:// (any case) to a host that urlhost_is_loopback()
+ * refuses and that is not "localhost.", else 0; a host name is never
+ * resolved, a user@ part is skipped, and a URL urlhost_parse() refuses
+ * (no host: curl sends nothing) is 0. The host, without port, user or
+ * brackets, goes to host (cut to hostsz, which may be 0; "" for 0).
  */
 int aws_url_is_plain_remote(const char *url, char *host, size_t hostsz);
 

@@ -55,6 +55,7 @@
 #include "jsonwipe.h"
 #include "sts.h"
 #include "timetext.h"
+#include "urlhost.h"
 
 #define PROCESS_MAX_OUTPUT ((size_t)64 * 1024)	/* four strings of JSON, with room */
 #define HTTP_MAX_BODY ((size_t)64 * 1024)	/* container and IMDS answers */
@@ -1133,47 +1134,38 @@ client_for(struct creds_provider *p, long timeout_ms, struct errbuf *err)
 	return http_client_new(&o, err);
 }
 
+/* Loopback, or the ECS and EKS Pod Identity endpoints; a bracketed host
+ * must be an IPv6 address (curl takes a zone id there; we do not). */
 static int
-host_allowed(const char *host)
+container_host_allowed(const struct urlhost *u)
 {
-	struct in_addr a4;
+	struct in6_addr a6, eks;
 
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "169.254.170.2") == 0 ||
-	    strcmp(host, "169.254.170.23") == 0 ||
-	    strcmp(host, "[::1]") == 0 ||
-	    strcasecmp(host, "[fd00:ec2::23]") == 0)
-		return 1;
-	return inet_pton(AF_INET, host, &a4) == 1 &&
-	    (ntohl(a4.s_addr) >> 24) == 127;
+	if (u->bracketed) {
+		if (inet_pton(AF_INET6, u->host, &a6) != 1 ||
+		    inet_pton(AF_INET6, "fd00:ec2::23", &eks) != 1)
+			return 0;
+		return urlhost_is_loopback(u->host) ||
+		    memcmp(&a6, &eks, sizeof(a6)) == 0;
+	}
+	return urlhost_is_loopback(u->host) ||
+	    strcmp(u->host, "169.254.170.2") == 0 ||
+	    strcmp(u->host, "169.254.170.23") == 0;
 }
 
 int
 creds_container_url_allowed(const char *url)
 {
-	char host[256];
-	const char *h;
-	size_t n;
+	struct urlhost u;
 
-	if (strncasecmp(url, "https://", 8) == 0)
-		return url[8] != '\0';
-	if (strncasecmp(url, "http://", 7) != 0)
+	if (urlhost_parse(url, &u) == -1)
 		return 0;
-	h = url + 7;
-	n = strcspn(h, "/?#");
-	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n) != NULL)
-		return 0;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	/* drop the port: after ']' for IPv6 literals, else after ':' */
-	if (host[0] == '[') {
-		char *end = strchr(host, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-			return 0;
-		end[1] = '\0';
-	} else if (strchr(host, ':') != NULL)
-		*strchr(host, ':') = '\0';
-	return host_allowed(host);
+	if (u.https)
+		return 1;
+	/* parsers disagree on which '@' ends the userinfo
+	 * (http://a@127.0.0.1@example.com): refuse any, and no trailing
+	 * dot: "localhost." may be asked of DNS */
+	return !u.userinfo && container_host_allowed(&u);
 }
 
 static int

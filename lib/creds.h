@@ -123,10 +123,11 @@ const char *creds_provider_source(const struct creds_provider *p);
  */
 
 /*
- * 1 when url may serve container credentials: any https URL, or http to a
- * loopback address (127.0.0.0/8, ::1, localhost), the ECS endpoint
+ * 1 when url may serve container credentials: any https URL with a host,
+ * or http without a user@ part to a loopback host (urlhost_is_loopback:
+ * localhost, 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104), the ECS endpoint
  * 169.254.170.2 or the EKS Pod Identity endpoints 169.254.170.23 and
- * fd00:ec2::23. Host names other than localhost are not resolved.
+ * [fd00:ec2::23]. Host names other than localhost are not resolved.
  */
 int creds_container_url_allowed(const char *url);
 

@@ -651,6 +651,12 @@ test_plain_remote(void)
 		{ "https://kinesis.example.com", "", 0 },
 		{ "https://10.0.0.5", "", 0 },
 		{ "ftp://example.com", "", 0 },
+		/* nothing curl would send: no host, or an unclosed '[' */
+		{ "http://", "", 0 },
+		{ "http://user@/", "", 0 },
+		{ "http://[2001:db8::1/", "", 0 },
+		{ "http://u@[::1]:80/", "::1", 0 },
+		{ "http://a@127.0.0.1@example.com/", "example.com", 1 },
 	};
 	char host[64];
 	size_t i;

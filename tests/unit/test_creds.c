@@ -424,6 +424,23 @@ test_container_urls(void)
 		{ "http://169.254.169.254/x", 0 },
 		{ "ftp://127.0.0.1/x", 0 },
 		{ "http://[::2]/x", 0 },
+		/* ::1 is ::1 in any spelling, and so is fd00:ec2::23 */
+		{ "http://[0:0:0:0:0:0:0:1]:80/x", 1 },
+		{ "http://[FD00:EC2:0::23]/v1/credentials", 1 },
+		{ "http://[::ffff:127.0.0.1]/x", 1 },
+		{ "HTTP://LOCALHOST/x", 1 },
+		{ "HTTPS://creds.example.com/x", 1 },
+		{ "https://user@creds.example.com/x", 1 },
+		{ "http://a@127.0.0.1@creds.example.com/x", 0 },
+		{ "http://127.0.0.1@creds.example.com/x", 0 },
+		{ "http://localhost./x", 0 },
+		{ "http://[localhost]/x", 0 },
+		{ "http://[127.0.0.1]/x", 0 },
+		{ "http://[::1/x", 0 },
+		{ "http://[::1]x/x", 0 },
+		{ "http://:80/x", 0 },
+		{ "http://", 0 },
+		{ "http://[fe80::1%25lo]/x", 0 },
 	};
 	size_t i;
 
