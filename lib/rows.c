@@ -127,7 +127,8 @@ map_free(struct map *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int
+/* 1 when name is one of the meta fields of kin-get --format meta. */
+static int
 rows_is_meta(const char *name, size_t len)
 {
 	size_t i;

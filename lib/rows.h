@@ -88,9 +88,6 @@ int rows_capture(struct rows *r, long idx, const char **p, size_t *n);
 void rows_on_unknown(struct rows *r,
     void (*fn)(void *arg, const char *key, size_t len), void *arg);
 
-/* 1 when name is one of the meta fields of kin-get --format meta. */
-int rows_is_meta(const char *name, size_t len);
-
 /*
  * Appends the JSON text p[0..n) with whitespace outside strings removed.
  * The text must be valid JSON (raw control characters cannot occur inside
