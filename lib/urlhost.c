@@ -39,7 +39,8 @@ urlhost_parse(const char *url, struct urlhost *u)
 	}
 	if (*a == '[') {
 		u->bracketed = 1;
-		p = memchr(++a, ']', (size_t)(end - a));
+		a++;
+		p = memchr(a, ']', (size_t)(end - a));
 		if (p == NULL || (p + 1 < end && p[1] != ':'))
 			return -1;
 	} else
