@@ -343,17 +343,6 @@ parse_format(struct opts *o, const char *s)
 }
 
 static int
-parse_number(const char *opt, const char *s, long long min, long long max,
-    long long *out)
-{
-	struct errbuf e;
-
-	if (cli_parse_llong(s, min, max, out, &e) == -1)
-		return tool_usage_error("%s: %s", opt, e.msg);
-	return 0;
-}
-
-static int
 parse_one(struct opts *o, int ch, const char *arg)
 {
 	struct errbuf e;
@@ -375,12 +364,12 @@ parse_one(struct opts *o, int ch, const char *arg)
 		return 0;
 	case 'F': o->follow = 1; return 0;
 	case 'n':
-		return parse_number("--count", arg, 1, LLONG_MAX, &o->count);
+		return tool_opt_number("--count", arg, 1, LLONG_MAX, &o->count);
 	case 'o': return parse_format(o, arg);
 	case 'c': o->checkpoint = arg; return 0;
 	case 'r': o->resume = arg; return 0;
 	case 'l':
-		if (parse_number("--limit", arg, 1, CONSUMER_MAX_LIMIT,
+		if (tool_opt_number("--limit", arg, 1, CONSUMER_MAX_LIMIT,
 		    &n) != 0)
 			return EXIT_USAGE;
 		o->limit = (long)n;

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "errbuf.h"
+#include "timetext.h"
 #include "tool.h"
 
 #define VERSION_LINE_MAX 512
@@ -156,4 +158,25 @@ tool_common_option(struct tool_common *c, int opt, const char *arg,
 		return answer(c, opt);
 	}
 	return TOOL_NOT_COMMON;
+}
+
+int
+tool_opt_number(const char *name, const char *arg, long long min,
+    long long max, long long *out)
+{
+	struct errbuf e;
+
+	if (cli_parse_llong(arg, min, max, out, &e) == -1)
+		return tool_usage_error("%s: %s", name, e.msg);
+	return 0;
+}
+
+int
+tool_opt_duration(const char *name, const char *arg, long long *ms)
+{
+	struct errbuf e;
+
+	if (timetext_duration_ms(arg, ms, &e) == -1)
+		return tool_usage_error("%s: %s", name, e.msg);
+	return 0;
 }

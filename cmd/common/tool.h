@@ -84,6 +84,12 @@ void tool_trace_line(void *arg, const char *line);
 int tool_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* An option's whole number in [min, max] or duration ("90s"), else the
+ * usage error "NAME: reason"; returns 0 or EXIT_USAGE. */
+int tool_opt_number(const char *name, const char *arg, long long min,
+    long long max, long long *out);
+int tool_opt_duration(const char *name, const char *arg, long long *ms);
+
 void tool_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_verbose(int level, const char *fmt, ...)

@@ -178,13 +178,13 @@ test_messages(void)
 	    "s3-putcsv: shard 0 started\n", "-vv: level 2 detail too");
 }
 
+static int usage_rc;
+
 static void
 say_trace(void)
 {
 	tool_trace_line(NULL, "> GET / HTTP/1.1");
 }
-
-static int usage_rc;
 
 static void
 say_usage(void)
@@ -204,6 +204,57 @@ test_usage_and_trace(void)
 	is_str(text, "kin-put: --linger: 'x': bad\ntry 'kin-put --help'\n",
 	    "usage error: the message, then where to look");
 	ok(usage_rc == EXIT_USAGE, "usage error: exit status 2");
+}
+
+static long long opt_value;
+
+static void
+say_bad_number(void)
+{
+	usage_rc = tool_opt_number("--count", "12x", 1, 10, &opt_value);
+}
+
+static void
+say_out_of_range(void)
+{
+	usage_rc = tool_opt_number("--count", "11", 1, 10, &opt_value);
+}
+
+static void
+say_bad_duration(void)
+{
+	usage_rc = tool_opt_duration("--linger", "5 parsecs", &opt_value);
+}
+
+static void
+like_prefix(const char *got, const char *want, const char *name)
+{
+	ok(strncmp(got, want, strlen(want)) == 0, "%s: %s", name, got);
+}
+
+static void
+test_option_values(void)
+{
+	char text[256];
+
+	tool_init("kin-get", usage, &common);
+	is_int(tool_opt_number("--count", "7", 1, 10, &opt_value), 0,
+	    "a number in range");
+	is_int(opt_value, 7, "its value");
+	is_int(tool_opt_duration("--linger", "250ms", &opt_value), 0,
+	    "a duration");
+	is_int(opt_value, 250, "in milliseconds");
+	output_of(2, say_bad_number, text, sizeof(text));
+	like_prefix(text, "kin-get: --count: ", "a bad number: the option first");
+	ok(usage_rc == EXIT_USAGE && strstr(text, "try 'kin-get --help'\n"),
+	    "a bad number: a usage error, exit status 2");
+	output_of(2, say_bad_duration, text, sizeof(text));
+	like_prefix(text, "kin-get: --linger: ", "a bad duration: the option "
+	    "first");
+	ok(usage_rc == EXIT_USAGE, "a bad duration: exit status 2");
+	output_of(2, say_out_of_range, text, sizeof(text));
+	is_str(text, "kin-get: --count: '11': out of range (1 to 10)\n"
+	    "try 'kin-get --help'\n", "out of range: refused with the range");
 }
 
 /* One refused command line: the words on stderr, exit status 2. */
@@ -303,6 +354,7 @@ main(void)
 	test_quiet_verbose();
 	test_messages();
 	test_usage_and_trace();
+	test_option_values();
 	test_option_errors();
 	test_help_version();
 	test_help_full();
