@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "aws.h"
@@ -302,45 +301,13 @@ take_lines(struct run *r, struct errbuf *err)
 
 /* ---- reports ---- */
 
-/* Appends a JSON string, or base64 under key_b64 when it is not UTF-8. */
-static int
-put_data(struct buf *b, const char *data, size_t len)
-{
-	size_t save = b->len, need = 4 * ((len + 2) / 3);
-
-	if (buf_puts(b, ",\"data\":") == 0 &&
-	    ndjson_append_string(b, data, len) == 0)
-		return 0;
-	b->len = save;
-	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
-	    buf_reserve(b, need + 2) == -1)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)b->data + b->len,
-	    (const unsigned char *)data, (int)len);
-	b->len += need;
-	return buf_putc(b, '"');
-}
-
-static int
-put_str(struct buf *b, const char *name, const char *s)
-{
-	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
-	    kinesis_json_string(b, s, strlen(s));
-}
-
 static int
 dead_letter(struct run *r, const struct producer_report *rep)
 {
 	struct buf *b = &r->line;
 
 	buf_reset(b);
-	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
-	    put_str(b, "file", file_name(r, rep->file)) == -1 ||
-	    put_str(b, "error", rep->code) == -1 ||
-	    put_str(b, "message", rep->message) == -1 ||
-	    (rep->data != NULL ? put_data(b, rep->data, rep->len) :
-	    buf_puts(b, ",\"data\":null")) == -1 ||
-	    buf_puts(b, "}\n") == -1)
+	if (producer_report_dead_letter(b, rep, file_name(r, rep->file)) == -1)
 		return -1;
 	return fwrite(b->data, 1, b->len, r->dlq) == b->len ? 0 : -1;
 }
@@ -351,19 +318,8 @@ tee(struct run *r, const struct producer_report *rep)
 	struct buf *b = &r->line;
 
 	buf_reset(b);
-	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
-	    (r->o->nfiles > 1 && put_str(b, "file",
-	    file_name(r, rep->file)) == -1))
-		return -1;
-	if (rep->delivered) {
-		if (put_str(b, "shard", rep->shard) == -1 ||
-		    put_str(b, "seq", rep->seq) == -1 ||
-		    (rep->subseq >= 0 && buf_printf(b, ",\"subseq\":%ld",
-		    rep->subseq) == -1))
-			return -1;
-	} else if (put_str(b, "error", rep->code) == -1)
-		return -1;
-	if (buf_printf(b, ",\"attempts\":%d}\n", rep->attempts) == -1)
+	if (producer_report_tee(b, rep, r->o->nfiles > 1 ?
+	    file_name(r, rep->file) : NULL) == -1)
 		return -1;
 	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
 }

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "aws.h"
 #include "hash.h"
 #include "kpl.h"
+#include "ndjson.h"
 #include "producer.h"
 #include "retry.h"
 
@@ -855,6 +858,65 @@ const struct producer_stats *
 producer_stats(const struct producer *p)
 {
 	return &p->st;
+}
+
+/* Appends the record as a JSON string, or as base64 under "data_b64"
+ * when it is not UTF-8. */
+static int
+put_data(struct buf *b, const char *data, size_t len)
+{
+	size_t save = b->len, need = 4 * ((len + 2) / 3);
+
+	if (buf_puts(b, ",\"data\":") == 0 &&
+	    ndjson_append_string(b, data, len) == 0)
+		return 0;
+	b->len = save;
+	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
+	    buf_reserve(b, need + 2) == -1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)b->data + b->len,
+	    (const unsigned char *)data, (int)len);
+	b->len += need;
+	return buf_putc(b, '"');
+}
+
+static int
+put_str(struct buf *b, const char *name, const char *s)
+{
+	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
+	    kinesis_json_string(b, s, strlen(s));
+}
+
+int
+producer_report_tee(struct buf *b, const struct producer_report *r,
+    const char *file)
+{
+	if (buf_printf(b, "{\"line\":%lu", r->line) == -1 ||
+	    (file != NULL && put_str(b, "file", file) == -1))
+		return -1;
+	if (r->delivered) {
+		if (put_str(b, "shard", r->shard) == -1 ||
+		    put_str(b, "seq", r->seq) == -1 ||
+		    (r->subseq >= 0 && buf_printf(b, ",\"subseq\":%ld",
+		    r->subseq) == -1))
+			return -1;
+	} else if (put_str(b, "error", r->code) == -1)
+		return -1;
+	return buf_printf(b, ",\"attempts\":%d}\n", r->attempts);
+}
+
+int
+producer_report_dead_letter(struct buf *b, const struct producer_report *r,
+    const char *file)
+{
+	if (buf_printf(b, "{\"line\":%lu", r->line) == -1 ||
+	    put_str(b, "file", file) == -1 ||
+	    put_str(b, "error", r->code) == -1 ||
+	    put_str(b, "message", r->message) == -1 ||
+	    (r->data != NULL ? put_data(b, r->data, r->len) :
+	    buf_puts(b, ",\"data\":null")) == -1)
+		return -1;
+	return buf_puts(b, "}\n");
 }
 
 /* ---- shard map ---- */

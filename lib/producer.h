@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "kinesis.h"
 
@@ -154,6 +155,19 @@ void producer_abandon(struct producer *p, const char *code,
 int producer_next_report(struct producer *p, struct producer_report *r);
 
 const struct producer_stats *producer_stats(const struct producer *p);
+
+/*
+ * A report as one line of JSON with its newline, appended to b: the
+ * --tee line ({"line","file" unless file is NULL,"shard","seq","subseq" or
+ * "error","attempts"}) and the dead-letter line ({"line","file","error",
+ * "message","data"}: "data_b64" when the record is not UTF-8, null for a
+ * line too long to keep). file is the input's name as messages show it.
+ * Returns 0, or -1 when out of memory.
+ */
+int producer_report_tee(struct buf *b, const struct producer_report *r,
+    const char *file);
+int producer_report_dead_letter(struct buf *b,
+    const struct producer_report *r, const char *file);
 
 /* Number of Unicode characters in UTF-8 text (lead bytes counted). */
 size_t producer_utf8_chars(const char *s, size_t n);

@@ -468,6 +468,70 @@ test_shard_map(void)
 	producer_shard_map_free(&m);
 }
 
+/* Checks the line formatted into b against want, byte for byte. */
+static void
+is_line(struct buf *b, int rc, const char *want, const char *what)
+{
+	ok(rc == 0, "%s: formatted", what);
+	is_mem(b->data, b->len, want, strlen(want), what);
+	buf_reset(b);
+}
+
+static void
+test_report_lines(void)
+{
+	struct producer_report r;
+	struct buf b = BUF_INIT;
+	static const char bin[] = "a\xff\"b";
+
+	memset(&r, 0, sizeof(r));
+	r.line = 7;
+	r.delivered = 1;
+	r.shard = "shardId-000000000001";
+	r.seq = "4960";
+	r.subseq = -1;
+	r.attempts = 2;
+	is_line(&b, producer_report_tee(&b, &r, NULL),
+	    "{\"line\":7,\"shard\":\"shardId-000000000001\",\"seq\":\"4960\","
+	    "\"attempts\":2}\n", "tee, one input, delivered");
+	r.subseq = 3;
+	is_line(&b, producer_report_tee(&b, &r, "in \"a\".json"),
+	    "{\"line\":7,\"file\":\"in \\\"a\\\".json\",\"shard\":"
+	    "\"shardId-000000000001\",\"seq\":\"4960\",\"subseq\":3,"
+	    "\"attempts\":2}\n", "tee, two inputs, in an aggregate");
+	memset(&r, 0, sizeof(r));
+	r.line = 9;
+	r.code = "ProvisionedThroughputExceededException";
+	r.message = "Rate exceeded\n";
+	r.attempts = 10;
+	r.data = "{\"p\":\"\xc3\xa9\"}";
+	r.len = strlen(r.data);
+	is_line(&b, producer_report_tee(&b, &r, NULL),
+	    "{\"line\":9,\"error\":\"ProvisionedThroughputExceededException\","
+	    "\"attempts\":10}\n", "tee, failed");
+	is_line(&b, producer_report_dead_letter(&b, &r, "<stdin>"),
+	    "{\"line\":9,\"file\":\"<stdin>\",\"error\":"
+	    "\"ProvisionedThroughputExceededException\",\"message\":"
+	    "\"Rate exceeded\\n\",\"data\":\"{\\\"p\\\":\\\"\xc3\xa9\\\"}\"}\n",
+	    "dead letter, UTF-8 data as a string");
+	r.data = bin;
+	r.len = sizeof(bin) - 1;
+	is_line(&b, producer_report_dead_letter(&b, &r, "x"),
+	    "{\"line\":9,\"file\":\"x\",\"error\":"
+	    "\"ProvisionedThroughputExceededException\",\"message\":"
+	    "\"Rate exceeded\\n\",\"data_b64\":\"Yf8iYg==\"}\n",
+	    "dead letter, other bytes as base64");
+	r.data = NULL;
+	r.len = 0;
+	r.code = PRODUCER_E_LINE;
+	r.message = "line longer than 1048576 bytes";
+	is_line(&b, producer_report_dead_letter(&b, &r, "x"),
+	    "{\"line\":9,\"file\":\"x\",\"error\":\"LineTooLong\","
+	    "\"message\":\"line longer than 1048576 bytes\",\"data\":null}\n",
+	    "dead letter, no data kept");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -482,5 +546,6 @@ main(void)
 	test_aggregate();
 	test_abandon();
 	test_shard_map();
+	test_report_lines();
 	return tap_done();
 }
