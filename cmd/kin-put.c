@@ -6,12 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -26,6 +24,7 @@
 #include "kinesis.h"
 #include "ndjson.h"
 #include "producer.h"
+#include "putcalls.h"
 #include "timetext.h"
 
 #include "common/tool.h"
@@ -39,7 +38,6 @@
 #define DEFAULT_DRAIN_MS 10000LL
 #define DEFAULT_AGG_SIZE 51200ULL	/* the KPL's AggregationMaxSize */
 #define CONTROL_BUDGET_MS 30000L	/* DescribeStreamSummary, ListShards */
-#define REQUEST_TIMEOUT_MS 60000L	/* one PutRecords call, 5 MiB */
 #define WAIT_SLICE_MS 100		/* longest wait between signal checks */
 #define RANDOM_KEY_LEN 16		/* hex digits: 64 random bits */
 #define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
@@ -60,13 +58,6 @@ struct opts {
 	int nfiles;
 };
 
-struct call {
-	int busy;
-	struct kinesis_batch batch;
-	struct producer_call pc;
-	struct aws_signed sig;
-};
-
 /* Why the run ended the way it did; decides the exit code. */
 struct outcome {
 	int data, temp, config, strict, output;
@@ -77,13 +68,9 @@ struct outcome {
 struct run {
 	const struct opts *o;
 	struct awstool aws;
-	struct http_multi *m;
 	struct producer *p;
+	struct putcalls *calls;
 	struct producer_shard_map map;
-	struct call *calls;
-	size_t ncalls, busy;
-	struct kinesis_put_result *results;
-	struct http_multi_done *done;
 	struct ndjson_reader *in;
 	int file;			/* index into o->files */
 	int input_done, need_fill;
@@ -392,139 +379,13 @@ report(struct run *r)
 
 /* ---- calls ---- */
 
-static int
-start_call(struct run *r, struct call *c, struct errbuf *err)
-{
-	static const struct http_field h[] = {
-		{ "Content-Type", "application/x-amz-json-1.1" },
-		{ "X-Amz-Target", KINESIS_TARGET_PREFIX "PutRecords" }
-	};
-	struct aws_request req;
-
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = c->batch.body.data;
-	req.body_len = c->batch.body.len;
-	/* signed afresh for every attempt: a new X-Amz-Date each time */
-	if (aws_sign_request(r->aws.client, &req, &c->sig, err) == -1)
-		return -1;
-	if (http_multi_add(r->m, &c->sig.http, c, err) == -1) {
-		aws_signed_free(&c->sig);
-		return -1;
-	}
-	c->busy = 1;
-	r->busy++;
-	return 0;
-}
-
-/* Starts calls while a slot is free; returns the next wake-up time. */
-static int
-send_batches(struct run *r, long long *wake, struct errbuf *err)
-{
-	size_t i;
-	int n;
-
-	*wake = -1;
-	for (i = 0; i < r->ncalls && r->m != NULL; i++) {
-		struct call *c = &r->calls[i];
-		if (c->busy)
-			continue;
-		n = producer_next_batch(r->p, clock_mono_ms(), r->input_done,
-		    r->o->stream, &c->batch, &c->pc, wake, err);
-		if (n <= 0)
-			return n;
-		if (start_call(r, c, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* Drops the calls in flight: their answers will never be read. */
-static void
-abandon_calls(struct run *r)
-{
-	size_t i;
-
-	http_multi_free(r->m);
-	r->m = NULL;
-	for (i = 0; i < r->ncalls; i++)
-		if (r->calls[i].busy) {
-			aws_signed_free(&r->calls[i].sig);
-			r->calls[i].busy = 0;
-		}
-	r->busy = 0;
-}
-
-/* A refusal no retry can cure (credentials, stream deleted): stop. */
+/* A refusal no retry can cure (credentials, stream deleted): stopped. */
 static void
 fatal_stop(struct run *r, const struct errbuf *e)
 {
 	tool_warnx("PutRecords %s: %s", r->o->stream, e->msg);
 	r->out.config |= e->kind == ERR_CONFIG;
 	r->input_done = 1;
-	abandon_calls(r);
-	producer_abandon(r->p, PRODUCER_E_STOPPED, e->msg, e->kind);
-}
-
-/* One finished PutRecords: results per entry, or one error for all. */
-static void
-finish_call(struct run *r, struct http_multi_done *d)
-{
-	struct call *c = d->tag;
-	struct producer_call_error ce;
-	struct aws_error ae;
-	struct errbuf e;
-	const char *ra;
-	long long now = clock_mono_ms();
-
-	aws_signed_free(&c->sig);
-	c->busy = 0;
-	r->busy--;
-	memset(&ce, 0, sizeof(ce));
-	ce.retry_after_ms = -1;
-	if (d->rc == 0 && d->resp.status / 100 == 2) {
-		if (kinesis_put_parse(d->resp.body.data, d->resp.body.len,
-		    c->pc.n, r->results, &e) >= 0) {
-			producer_call_done(r->p, &c->pc, r->results, now);
-			return;
-		}
-		ce.code = "BadResponse";
-		ce.message = e.msg;
-		ce.kind = ERR_TEMP;
-		ce.retryable = 1;
-	} else if (d->rc != 0) {
-		ce.code = "ConnectionError";
-		ce.message = d->err.msg;
-		ce.kind = d->err.kind;
-		ce.retryable = aws_should_retry(0, NULL, d->err.kind);
-		if (ce.kind == ERR_CONFIG) {	/* TLS, bad URL */
-			producer_call_failed(r->p, &c->pc, &ce, now);
-			fatal_stop(r, &d->err);
-			return;
-		}
-	} else {
-		aws_error_parse(&d->resp, &ae);
-		ce.code = ae.code;
-		ce.message = ae.message;
-		ce.kind = aws_error_kind(d->resp.status, ae.code);
-		ce.retryable = aws_should_retry(d->resp.status, ae.code,
-		    ERR_NONE);
-		ce.throttle = d->resp.status == 429 ||
-		    aws_error_is_throttle(ae.code);
-		if ((ra = http_response_header(&d->resp, "Retry-After")))
-			ce.retry_after_ms = http_retry_after_ms(ra,
-			    (long)time(NULL));
-		if (ce.kind == ERR_CONFIG) {
-			aws_error_set(&e, d->resp.status, &ae);
-			producer_call_failed(r->p, &c->pc, &ce, now);
-			fatal_stop(r, &e);
-			return;
-		}
-	}
-	producer_call_failed(r->p, &c->pc, &ce, now);
 }
 
 /* ---- the loop ---- */
@@ -545,7 +406,7 @@ begin_stop(struct run *r, const char *why)
 static void
 drain_expired(struct run *r)
 {
-	abandon_calls(r);
+	putcalls_abandon(r->calls);
 	producer_abandon(r->p, PRODUCER_E_STOPPED, "not delivered before "
 	    "the drain timeout (a call in flight may have been written)",
 	    ERR_TEMP);
@@ -591,25 +452,15 @@ static int
 wait_events(struct run *r, long long wake, struct errbuf *err)
 {
 	int want = r->need_fill && !r->input_done && !producer_full(r->p);
-	int fd = want ? ndjson_reader_fd(r->in) : -1, ready = 0, n, i;
-	int t = wait_ms(r, wake, clock_mono_ms());
+	int fd = want ? ndjson_reader_fd(r->in) : -1, ready, rc;
+	struct errbuf why;
 
-	if (r->m == NULL || (r->busy == 0 && fd < 0)) {
-		if (t > 0)
-			poll(NULL, 0, t);
-		return 0;
-	}
-	n = http_multi_wait(r->m, fd, t, r->done, r->ncalls, &ready, err);
-	if (n < 0)
+	rc = putcalls_wait(r->calls, fd, wait_ms(r, wake, clock_mono_ms()),
+	    &ready, &why, err);
+	if (rc == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		finish_call(r, &r->done[i]);
-		http_response_free(&r->done[i].resp);
-		if (r->m == NULL)	/* fatal: the rest were abandoned */
-			break;
-	}
-	for (i++; i < n; i++)
-		http_response_free(&r->done[i].resp);
+	if (rc == 1)
+		fatal_stop(r, &why);
 	if (ready && !r->input_done && ndjson_reader_fill(r->in, err) ==
 	    NDJSON_ERROR)
 		return -1;
@@ -629,15 +480,17 @@ loop(struct run *r, struct errbuf *err)
 				return -1;
 			begin_stop(r, strsignal(cli_stop_signal));
 		}
-		if (r->stopping && now >= r->drain_until && r->m != NULL)
+		if (r->stopping && now >= r->drain_until &&
+		    !putcalls_stopped(r->calls))
 			drain_expired(r);
 		report(r);
 		progress(r, now, 0);
-		if (r->input_done && producer_idle(r->p) && r->busy == 0)
+		if (r->input_done && producer_idle(r->p) &&
+		    putcalls_busy(r->calls) == 0)
 			return 0;
 		if (!r->input_done && take_lines(r, err) == -1)
 			return -1;
-		if (send_batches(r, &wake, err) == -1)
+		if (putcalls_send(r->calls, r->input_done, &wake, err) == -1)
 			return -1;
 		if (wait_events(r, wake, err) == -1)
 			return -1;
@@ -729,18 +582,9 @@ open_engine(struct run *r, struct errbuf *err)
 {
 	const struct opts *o = r->o;
 	struct producer_config pc;
-	struct http_options ho = r->aws.http;
+	struct putcalls_options co;
 	unsigned char seed[8];
 
-	ho.timeout_ms = REQUEST_TIMEOUT_MS;
-	r->ncalls = (size_t)o->inflight;
-	if ((r->m = http_multi_new(&ho, r->ncalls, err)) == NULL)
-		return -1;
-	r->calls = calloc(r->ncalls, sizeof(*r->calls));
-	r->done = calloc(r->ncalls, sizeof(*r->done));
-	r->results = calloc(KINESIS_MAX_BATCH_RECORDS, sizeof(*r->results));
-	if (r->calls == NULL || r->done == NULL || r->results == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		return errbuf_set(err, ERR_SYSTEM, "no random bytes");
 	memcpy(&r->rng, seed, sizeof(r->rng));
@@ -756,6 +600,13 @@ open_engine(struct run *r, struct errbuf *err)
 	pc.seed = r->rng ^ 0x5DEECE66DULL;
 	if ((r->p = producer_new(&pc, err)) == NULL)
 		return -1;
+	memset(&co, 0, sizeof(co));
+	co.client = r->aws.client;
+	co.http = &r->aws.http;
+	co.inflight = (size_t)o->inflight;
+	co.stream = o->stream;
+	if ((r->calls = putcalls_new(&co, r->p, err)) == NULL)
+		return -1;
 	r->file = -1;
 	return next_input(r, err);
 }
@@ -763,16 +614,7 @@ open_engine(struct run *r, struct errbuf *err)
 static void
 close_run(struct run *r)
 {
-	size_t i;
-
-	http_multi_free(r->m);
-	for (i = 0; r->calls != NULL && i < r->ncalls; i++) {
-		aws_signed_free(&r->calls[i].sig);
-		kinesis_batch_free(&r->calls[i].batch);
-	}
-	free(r->calls);
-	free(r->done);
-	free(r->results);
+	putcalls_free(r->calls);
 	producer_free(r->p);
 	producer_shard_map_free(&r->map);
 	ndjson_reader_free(r->in);
