@@ -39,7 +39,6 @@
 #define DEFAULT_AGG_SIZE 51200ULL	/* the KPL's AggregationMaxSize */
 #define CONTROL_BUDGET_MS 30000L	/* DescribeStreamSummary, ListShards */
 #define WAIT_SLICE_MS 100		/* longest wait between signal checks */
-#define RANDOM_KEY_LEN 16		/* hex digits: 64 random bits */
 #define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
 #define PROGRESS_MS 1000LL
 /* 2^128 - 1: the largest ExplicitHashKey */
@@ -75,9 +74,8 @@ struct run {
 	int file;			/* index into o->files */
 	int input_done, need_fill;
 	FILE *dlq;
-	struct buf line, key;
-	char why[160];
-	uint64_t rng;
+	struct producer_intake intake;
+	struct buf line;
 	int stopping;
 	long long drain_until, start, next_progress;
 	int progress_shown;
@@ -131,107 +129,26 @@ file_name(const struct run *r, unsigned i)
 	return strcmp(f, "-") == 0 ? "<stdin>" : f;
 }
 
-/* xorshift64*: spreads random keys evenly over the hash space */
-static uint64_t
-next_random(struct run *r)
-{
-	r->rng ^= r->rng >> 12;
-	r->rng ^= r->rng << 25;
-	r->rng ^= r->rng >> 27;
-	return r->rng * 2685821657736338717ULL;
-}
-
-/*
- * The partition key of a valid JSON line into r->key. Returns 1, 0 when
- * the record has no usable key (*why set), -1 when the line is invalid.
- */
-static int
-key_of(struct run *r, const char *s, size_t n, const char **why,
-    struct errbuf *err)
-{
-	struct ndjson_value v;
-	size_t got;
-	int rc;
-
-	if ((rc = ndjson_lookup(s, n, r->o->key_field, &v, err)) != 1) {
-		snprintf(r->why, sizeof(r->why), "no field '%s' for the "
-		    "partition key", r->o->key_field);
-		*why = r->why;
-		return rc;
-	}
-	buf_reset(&r->key);
-	switch (v.kind) {
-	case NDJSON_STRING:
-		if (buf_reserve(&r->key, v.len + 1) == -1)
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
-		got = ndjson_string_decode(v.text, v.len, r->key.data);
-		if (got == (size_t)-1)
-			return errbuf_set(err, ERR_DATA, "bad key string");
-		r->key.len = got;
-		return 1;
-	case NDJSON_NUMBER:
-	case NDJSON_TRUE:
-	case NDJSON_FALSE:
-		if (buf_append(&r->key, v.text, v.len) == -1)
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
-		return 1;
-	default:
-		*why = "partition key field is not a string, number or boolean";
-		return 0;
-	}
-}
-
-static int
-refuse(struct run *r, const char *s, size_t n, const char *code,
-    const char *msg, struct errbuf *err)
+/* A refused line: under --strict, the end of the input. */
+static void
+refused(struct run *r)
 {
 	if (r->o->strict) {
 		r->out.strict = 1;
 		r->input_done = 1;
 	}
-	return producer_add_failed(r->p, s, n, (unsigned)r->file,
-	    ndjson_reader_lineno(r->in), code, msg, err);
 }
 
 static int
 handle_line(struct run *r, const char *s, size_t n, long long now,
     struct errbuf *err)
 {
-	const struct opts *o = r->o;
-	const char *key, *why = NULL;
-	char rk[RANDOM_KEY_LEN + 1];
-	size_t klen, group = 0;
-	struct errbuf e;
-	int rc;
-
-	if (n == 0 || (!o->raw && strspn(s, " \t\r") == n))
-		return 0;
-	errbuf_clear(&e);
-	if (o->key_field != NULL) {
-		if ((rc = key_of(r, s, n, &why, &e)) == -1)
-			return e.kind == ERR_SYSTEM ? (*err = e, -1) :
-			    refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
-		if (rc == 0)
-			return refuse(r, s, n, PRODUCER_E_KEY, why, err);
-		key = r->key.data;
-		klen = r->key.len;
-	} else {
-		if (!o->raw && ndjson_validate(s, n, NULL, &e) == -1)
-			return refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
-		if (o->key_fixed != NULL) {
-			key = o->key_fixed;
-			klen = strlen(key);
-		} else {
-			snprintf(rk, sizeof(rk), "%016llx",
-			    (unsigned long long)next_random(r));
-			key = rk;
-			klen = RANDOM_KEY_LEN;
-		}
-	}
-	if (o->aggregate)
-		group = producer_shard_group(&r->map, key, klen);
-	return producer_add(r->p, s, n, key, klen, group, (unsigned)r->file,
+	int rc = producer_add_line(r->p, &r->intake, s, n, (unsigned)r->file,
 	    ndjson_reader_lineno(r->in), now, err);
+
+	if (rc == 1)
+		refused(r);
+	return rc == -1 ? -1 : 0;
 }
 
 /* Opens the next input; sets input_done after the last. */
@@ -272,8 +189,11 @@ take_lines(struct run *r, struct errbuf *err)
 		} else if (rc == NDJSON_TOOLONG) {
 			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
 			    (size_t)NDJSON_DEFAULT_MAX_LINE);
-			if (refuse(r, NULL, 0, PRODUCER_E_LINE, msg, err) == -1)
+			if (producer_add_failed(r->p, NULL, 0,
+			    (unsigned)r->file, ndjson_reader_lineno(r->in),
+			    PRODUCER_E_LINE, msg, err) == -1)
 				return -1;
+			refused(r);
 		} else if (rc == NDJSON_EOF) {
 			if (next_input(r, err) == -1)
 				return -1;
@@ -532,22 +452,6 @@ open_aws(struct run *r, struct errbuf *err)
 }
 
 static int
-open_shard_map(struct run *r, struct errbuf *err)
-{
-	struct kinesis_shard_list l;
-	int rc;
-
-	memset(&l, 0, sizeof(l));
-	if (kinesis_list_shards(r->aws.client, r->o->stream, &l, err) == -1) {
-		kinesis_shard_list_free(&l);
-		return errbuf_prefix(err, "stream %s", r->o->stream);
-	}
-	rc = producer_shard_map_init(&r->map, &l, err);
-	kinesis_shard_list_free(&l);
-	return rc;
-}
-
-static int
 open_dead_letter(struct run *r, struct errbuf *err)
 {
 	int fd;
@@ -587,8 +491,12 @@ open_engine(struct run *r, struct errbuf *err)
 
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		return errbuf_set(err, ERR_SYSTEM, "no random bytes");
-	memcpy(&r->rng, seed, sizeof(r->rng));
-	r->rng |= 1;
+	r->intake.key_field = o->key_field;
+	r->intake.key_fixed = o->key_fixed;
+	r->intake.raw = o->raw;
+	r->intake.map = o->aggregate ? &r->map : NULL;
+	memcpy(&r->intake.rng, seed, sizeof(r->intake.rng));
+	r->intake.rng |= 1;
 	memset(&pc, 0, sizeof(pc));
 	pc.max_attempts = max_attempts(o, &r->aws.conf);
 	pc.timeout_ms = o->timeout_ms;
@@ -597,7 +505,7 @@ open_engine(struct run *r, struct errbuf *err)
 	pc.hash_key = o->hash_key;
 	pc.aggregate_size = o->aggregate ? (size_t)o->agg_size : 0;
 	pc.ngroups = o->aggregate && r->map.n > 0 ? r->map.n : 1;
-	pc.seed = r->rng ^ 0x5DEECE66DULL;
+	pc.seed = r->intake.rng ^ 0x5DEECE66DULL;
 	if ((r->p = producer_new(&pc, err)) == NULL)
 		return -1;
 	memset(&co, 0, sizeof(co));
@@ -623,7 +531,7 @@ close_run(struct run *r)
 		r->out.output = 1;
 	}
 	buf_free(&r->line);
-	buf_free(&r->key);
+	producer_intake_free(&r->intake);
 	awstool_close(&r->aws);
 }
 
@@ -673,7 +581,8 @@ run(const struct opts *o)
 	r.start = clock_mono_ms();
 	errbuf_clear(&err);
 	if (open_aws(&r, &err) == -1 ||
-	    (o->aggregate && open_shard_map(&r, &err) == -1) ||
+	    (o->aggregate && putcalls_shard_map(r.aws.client, o->stream,
+	    &r.map, &err) == -1) ||
 	    (o->dead_letter != NULL && open_dead_letter(&r, &err) == -1) ||
 	    open_engine(&r, &err) == -1 || loop(&r, &err) == -1) {
 		tool_warnx("%s", err.msg);

@@ -254,3 +254,20 @@ putcalls_wait(struct putcalls *c, int fd, int timeout_ms, int *fd_ready,
 	}
 	return stopped;
 }
+
+int
+putcalls_shard_map(struct aws_client *client, const char *stream,
+    struct producer_shard_map *map, struct errbuf *err)
+{
+	struct kinesis_shard_list l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (kinesis_list_shards(client, stream, &l, err) == -1) {
+		kinesis_shard_list_free(&l);
+		return errbuf_prefix(err, "stream %s", stream);
+	}
+	rc = producer_shard_map_init(map, &l, err);
+	kinesis_shard_list_free(&l);
+	return rc;
+}

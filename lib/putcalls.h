@@ -69,4 +69,12 @@ size_t putcalls_busy(const struct putcalls *c);
 /* 1 once abandoned or stopped: nothing will be sent again. */
 int putcalls_stopped(const struct putcalls *c);
 
+/*
+ * The stream's open shards as aggregation groups (ListShards), so that
+ * every record of a KPL aggregate lands on the aggregate's shard.
+ * Returns 0, or -1 with err set ("stream NAME: ...").
+ */
+int putcalls_shard_map(struct aws_client *client, const char *stream,
+    struct producer_shard_map *map, struct errbuf *err);
+
 #endif

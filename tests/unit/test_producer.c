@@ -468,6 +468,83 @@ test_shard_map(void)
 	producer_shard_map_free(&m);
 }
 
+/* The partition key of the only record of the next batch. */
+static void
+is_key(struct producer *p, const char *want, const char *what)
+{
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	struct errbuf e;
+	long long wake;
+	json_t *recs;
+
+	ok(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e) == 1,
+	    "%s: one record sent", what);
+	recs = records_of(&b);
+	is_str(json_string_value(json_object_get(json_array_get(recs, 0),
+	    "PartitionKey")), want, what);
+	json_decref(recs);
+	kinesis_batch_free(&b);
+	producer_abandon(p, PRODUCER_E_STOPPED, "", ERR_TEMP);
+	while (producer_next_report(p, &(struct producer_report){ 0 }))
+		;
+}
+
+static void
+is_refused(struct producer *p, const char *code, const char *msg,
+    const char *what)
+{
+	struct producer_report rep;
+
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.attempts == 0 && rep.line == 5, "%s: reported", what);
+	is_str(rep.code, code, what);
+	if (msg != NULL)
+		is_str(rep.message, msg, what);
+}
+
+static void
+test_add_line(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct producer_intake in;
+	struct errbuf e;
+
+#define LINE(s) producer_add_line(p, &in, s, strlen(s), 0, 5, 0, &e)
+	memset(&in, 0, sizeof(in));
+	in.rng = 1;
+	is_int(LINE(" \t"), 0, "a blank line is skipped");
+	ok(producer_idle(p), "and not added");
+	is_int(LINE("{\"a\":"), 1, "invalid JSON refused");
+	is_refused(p, PRODUCER_E_JSON, NULL, "invalid JSON");
+	is_int(LINE("{\"a\":1}"), 0, "random key");
+	is_key(p, "47e4ce4b896cdd1d", "random keys from the seed");
+	in.key_fixed = "fixed";
+	is_int(LINE("{\"a\":1}"), 0, "fixed key");
+	is_key(p, "fixed", "the fixed key");
+	in.key_fixed = NULL;
+	in.key_field = "k.id";
+	is_int(LINE("{\"k\":{\"id\":\"a\\u00e9\"}}"), 0, "key field");
+	is_key(p, "a\xc3\xa9", "a string key, decoded");
+	is_int(LINE("{\"k\":{\"id\":-1.5e3}}"), 0, "number key");
+	is_key(p, "-1.5e3", "a number key as written");
+	is_int(LINE("{\"k\":{}}"), 1, "no key field");
+	is_refused(p, PRODUCER_E_KEY, "no field 'k.id' for the partition key",
+	    "missing key field");
+	is_int(LINE("{\"k\":{\"id\":null}}"), 1, "null key");
+	is_refused(p, PRODUCER_E_KEY, "partition key field is not a string, "
+	    "number or boolean", "null key");
+	in.key_field = NULL;
+	in.raw = 1;
+	in.rng = 1;
+	is_int(LINE("not json"), 0, "raw: any bytes");
+	is_key(p, "47e4ce4b896cdd1d", "raw: random keys, the same seed the same key");
+#undef LINE
+	producer_intake_free(&in);
+	producer_free(p);
+}
+
 /* Checks the line formatted into b against want, byte for byte. */
 static void
 is_line(struct buf *b, int rc, const char *want, const char *what)
@@ -547,5 +624,6 @@ main(void)
 	test_abandon();
 	test_shard_map();
 	test_report_lines();
+	test_add_line();
 	return tap_done();
 }
