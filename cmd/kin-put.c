@@ -424,8 +424,6 @@ open_aws(struct run *r, struct errbuf *err)
 {
 	const struct opts *o = r->o;
 	struct awstool_options ao;
-	char status[32];
-	long shards;
 
 	memset(&ao, 0, sizeof(ao));
 	ao.prog = PROG;
@@ -442,13 +440,7 @@ open_aws(struct run *r, struct errbuf *err)
 	if (aws_client_warning(r->aws.client) != NULL)
 		tool_notice("%s", aws_client_warning(r->aws.client));
 	/* a missing stream is exit 3 now, not a retry loop per batch */
-	if (kinesis_describe(r->aws.client, o->stream, status, &shards,
-	    err) == -1)
-		return errbuf_prefix(err, "stream %s", o->stream);
-	if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "UPDATING") != 0)
-		return errbuf_set(err, ERR_CONFIG, "stream %s is %s, not "
-		    "ACTIVE", o->stream, status);
-	return 0;
+	return putcalls_check_stream(r->aws.client, o->stream, err);
 }
 
 static int

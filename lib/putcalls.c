@@ -271,3 +271,18 @@ putcalls_shard_map(struct aws_client *client, const char *stream,
 	kinesis_shard_list_free(&l);
 	return rc;
 }
+
+int
+putcalls_check_stream(struct aws_client *client, const char *stream,
+    struct errbuf *err)
+{
+	char status[32];
+	long shards;
+
+	if (kinesis_describe(client, stream, status, &shards, err) == -1)
+		return errbuf_prefix(err, "stream %s", stream);
+	if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "UPDATING") != 0)
+		return errbuf_set(err, ERR_CONFIG, "stream %s is %s, not "
+		    "ACTIVE", stream, status);
+	return 0;
+}

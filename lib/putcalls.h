@@ -70,6 +70,14 @@ size_t putcalls_busy(const struct putcalls *c);
 int putcalls_stopped(const struct putcalls *c);
 
 /*
+ * DescribeStreamSummary before the first call, so that a missing stream is
+ * one configuration error now rather than a refused call per batch.
+ * Returns 0 when the stream is ACTIVE or UPDATING, or -1 with err set.
+ */
+int putcalls_check_stream(struct aws_client *client, const char *stream,
+    struct errbuf *err);
+
+/*
  * The stream's open shards as aggregation groups (ListShards), so that
  * every record of a KPL aggregate lands on the aggregate's shard.
  * Returns 0, or -1 with err set ("stream NAME: ...").

@@ -105,7 +105,7 @@ static void
 deliver(struct fixture *f)
 {
 	long long wake, end = clock_mono_ms() + RUN_LIMIT_MS;
-	char data[16];
+	char data[32];
 	int i, ready;
 
 	for (i = 0; i < NREC; i++) {
