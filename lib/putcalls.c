@@ -167,15 +167,18 @@ refused(struct putcalls *c, const struct producer_call *pc,
 	return 1;
 }
 
-/* An HTTP error answer into ce; 1 when it stops every call. */
+/* An HTTP error answer; 1 when it stops every call. */
 static int
 http_error(struct putcalls *c, struct call *k, struct http_multi_done *d,
-    struct producer_call_error *ce, struct errbuf *why, long long now)
+    struct errbuf *why, long long now)
 {
+	struct producer_call_error call_err, *ce = &call_err;
 	struct aws_error ae;
 	struct errbuf e;
 	const char *ra;
 
+	memset(ce, 0, sizeof(*ce));
+	ce->retry_after_ms = -1;
 	aws_error_parse(&d->resp, &ae);
 	ce->code = ae.code;
 	ce->message = ae.message;
@@ -226,7 +229,7 @@ finish_call(struct putcalls *c, struct http_multi_done *d,
 		if (ce.kind == ERR_CONFIG)	/* TLS, bad URL */
 			return refused(c, &k->pc, &ce, &d->err, why, now);
 	} else
-		return http_error(c, k, d, &ce, why, now);
+		return http_error(c, k, d, why, now);
 	producer_call_failed(c->p, &k->pc, &ce, now);
 	return 0;
 }
