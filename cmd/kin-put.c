@@ -6,15 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "aws.h"
@@ -27,6 +24,7 @@
 #include "kinesis.h"
 #include "ndjson.h"
 #include "producer.h"
+#include "putcalls.h"
 #include "timetext.h"
 
 #include "common/tool.h"
@@ -40,9 +38,7 @@
 #define DEFAULT_DRAIN_MS 10000LL
 #define DEFAULT_AGG_SIZE 51200ULL	/* the KPL's AggregationMaxSize */
 #define CONTROL_BUDGET_MS 30000L	/* DescribeStreamSummary, ListShards */
-#define REQUEST_TIMEOUT_MS 60000L	/* one PutRecords call, 5 MiB */
 #define WAIT_SLICE_MS 100		/* longest wait between signal checks */
-#define RANDOM_KEY_LEN 16		/* hex digits: 64 random bits */
 #define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
 #define PROGRESS_MS 1000LL
 /* 2^128 - 1: the largest ExplicitHashKey */
@@ -61,13 +57,6 @@ struct opts {
 	int nfiles;
 };
 
-struct call {
-	int busy;
-	struct kinesis_batch batch;
-	struct producer_call pc;
-	struct aws_signed sig;
-};
-
 /* Why the run ended the way it did; decides the exit code. */
 struct outcome {
 	int data, temp, config, strict, output;
@@ -78,20 +67,15 @@ struct outcome {
 struct run {
 	const struct opts *o;
 	struct awstool aws;
-	struct http_multi *m;
 	struct producer *p;
+	struct putcalls *calls;
 	struct producer_shard_map map;
-	struct call *calls;
-	size_t ncalls, busy;
-	struct kinesis_put_result *results;
-	struct http_multi_done *done;
 	struct ndjson_reader *in;
 	int file;			/* index into o->files */
 	int input_done, need_fill;
 	FILE *dlq;
-	struct buf line, key;
-	char why[160];
-	uint64_t rng;
+	struct producer_intake intake;
+	struct buf line;
 	int stopping;
 	long long drain_until, start, next_progress;
 	int progress_shown;
@@ -145,107 +129,26 @@ file_name(const struct run *r, unsigned i)
 	return strcmp(f, "-") == 0 ? "<stdin>" : f;
 }
 
-/* xorshift64*: spreads random keys evenly over the hash space */
-static uint64_t
-next_random(struct run *r)
-{
-	r->rng ^= r->rng >> 12;
-	r->rng ^= r->rng << 25;
-	r->rng ^= r->rng >> 27;
-	return r->rng * 2685821657736338717ULL;
-}
-
-/*
- * The partition key of a valid JSON line into r->key. Returns 1, 0 when
- * the record has no usable key (*why set), -1 when the line is invalid.
- */
-static int
-key_of(struct run *r, const char *s, size_t n, const char **why,
-    struct errbuf *err)
-{
-	struct ndjson_value v;
-	size_t got;
-	int rc;
-
-	if ((rc = ndjson_lookup(s, n, r->o->key_field, &v, err)) != 1) {
-		snprintf(r->why, sizeof(r->why), "no field '%s' for the "
-		    "partition key", r->o->key_field);
-		*why = r->why;
-		return rc;
-	}
-	buf_reset(&r->key);
-	switch (v.kind) {
-	case NDJSON_STRING:
-		if (buf_reserve(&r->key, v.len + 1) == -1)
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
-		got = ndjson_string_decode(v.text, v.len, r->key.data);
-		if (got == (size_t)-1)
-			return errbuf_set(err, ERR_DATA, "bad key string");
-		r->key.len = got;
-		return 1;
-	case NDJSON_NUMBER:
-	case NDJSON_TRUE:
-	case NDJSON_FALSE:
-		if (buf_append(&r->key, v.text, v.len) == -1)
-			return errbuf_set(err, ERR_SYSTEM, "out of memory");
-		return 1;
-	default:
-		*why = "partition key field is not a string, number or boolean";
-		return 0;
-	}
-}
-
-static int
-refuse(struct run *r, const char *s, size_t n, const char *code,
-    const char *msg, struct errbuf *err)
+/* A refused line: under --strict, the end of the input. */
+static void
+refused(struct run *r)
 {
 	if (r->o->strict) {
 		r->out.strict = 1;
 		r->input_done = 1;
 	}
-	return producer_add_failed(r->p, s, n, (unsigned)r->file,
-	    ndjson_reader_lineno(r->in), code, msg, err);
 }
 
 static int
 handle_line(struct run *r, const char *s, size_t n, long long now,
     struct errbuf *err)
 {
-	const struct opts *o = r->o;
-	const char *key, *why = NULL;
-	char rk[RANDOM_KEY_LEN + 1];
-	size_t klen, group = 0;
-	struct errbuf e;
-	int rc;
-
-	if (n == 0 || (!o->raw && strspn(s, " \t\r") == n))
-		return 0;
-	errbuf_clear(&e);
-	if (o->key_field != NULL) {
-		if ((rc = key_of(r, s, n, &why, &e)) == -1)
-			return e.kind == ERR_SYSTEM ? (*err = e, -1) :
-			    refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
-		if (rc == 0)
-			return refuse(r, s, n, PRODUCER_E_KEY, why, err);
-		key = r->key.data;
-		klen = r->key.len;
-	} else {
-		if (!o->raw && ndjson_validate(s, n, NULL, &e) == -1)
-			return refuse(r, s, n, PRODUCER_E_JSON, e.msg, err);
-		if (o->key_fixed != NULL) {
-			key = o->key_fixed;
-			klen = strlen(key);
-		} else {
-			snprintf(rk, sizeof(rk), "%016llx",
-			    (unsigned long long)next_random(r));
-			key = rk;
-			klen = RANDOM_KEY_LEN;
-		}
-	}
-	if (o->aggregate)
-		group = producer_shard_group(&r->map, key, klen);
-	return producer_add(r->p, s, n, key, klen, group, (unsigned)r->file,
+	int rc = producer_add_line(r->p, &r->intake, s, n, (unsigned)r->file,
 	    ndjson_reader_lineno(r->in), now, err);
+
+	if (rc == 1)
+		refused(r);
+	return rc == -1 ? -1 : 0;
 }
 
 /* Opens the next input; sets input_done after the last. */
@@ -286,8 +189,11 @@ take_lines(struct run *r, struct errbuf *err)
 		} else if (rc == NDJSON_TOOLONG) {
 			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
 			    (size_t)NDJSON_DEFAULT_MAX_LINE);
-			if (refuse(r, NULL, 0, PRODUCER_E_LINE, msg, err) == -1)
+			if (producer_add_failed(r->p, NULL, 0,
+			    (unsigned)r->file, ndjson_reader_lineno(r->in),
+			    PRODUCER_E_LINE, msg, err) == -1)
 				return -1;
+			refused(r);
 		} else if (rc == NDJSON_EOF) {
 			if (next_input(r, err) == -1)
 				return -1;
@@ -302,45 +208,13 @@ take_lines(struct run *r, struct errbuf *err)
 
 /* ---- reports ---- */
 
-/* Appends a JSON string, or base64 under key_b64 when it is not UTF-8. */
-static int
-put_data(struct buf *b, const char *data, size_t len)
-{
-	size_t save = b->len, need = 4 * ((len + 2) / 3);
-
-	if (buf_puts(b, ",\"data\":") == 0 &&
-	    ndjson_append_string(b, data, len) == 0)
-		return 0;
-	b->len = save;
-	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
-	    buf_reserve(b, need + 2) == -1)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)b->data + b->len,
-	    (const unsigned char *)data, (int)len);
-	b->len += need;
-	return buf_putc(b, '"');
-}
-
-static int
-put_str(struct buf *b, const char *name, const char *s)
-{
-	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
-	    kinesis_json_string(b, s, strlen(s));
-}
-
 static int
 dead_letter(struct run *r, const struct producer_report *rep)
 {
 	struct buf *b = &r->line;
 
 	buf_reset(b);
-	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
-	    put_str(b, "file", file_name(r, rep->file)) == -1 ||
-	    put_str(b, "error", rep->code) == -1 ||
-	    put_str(b, "message", rep->message) == -1 ||
-	    (rep->data != NULL ? put_data(b, rep->data, rep->len) :
-	    buf_puts(b, ",\"data\":null")) == -1 ||
-	    buf_puts(b, "}\n") == -1)
+	if (producer_report_dead_letter(b, rep, file_name(r, rep->file)) == -1)
 		return -1;
 	return fwrite(b->data, 1, b->len, r->dlq) == b->len ? 0 : -1;
 }
@@ -351,19 +225,8 @@ tee(struct run *r, const struct producer_report *rep)
 	struct buf *b = &r->line;
 
 	buf_reset(b);
-	if (buf_printf(b, "{\"line\":%lu", rep->line) == -1 ||
-	    (r->o->nfiles > 1 && put_str(b, "file",
-	    file_name(r, rep->file)) == -1))
-		return -1;
-	if (rep->delivered) {
-		if (put_str(b, "shard", rep->shard) == -1 ||
-		    put_str(b, "seq", rep->seq) == -1 ||
-		    (rep->subseq >= 0 && buf_printf(b, ",\"subseq\":%ld",
-		    rep->subseq) == -1))
-			return -1;
-	} else if (put_str(b, "error", rep->code) == -1)
-		return -1;
-	if (buf_printf(b, ",\"attempts\":%d}\n", rep->attempts) == -1)
+	if (producer_report_tee(b, rep, r->o->nfiles > 1 ?
+	    file_name(r, rep->file) : NULL) == -1)
 		return -1;
 	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
 }
@@ -436,139 +299,13 @@ report(struct run *r)
 
 /* ---- calls ---- */
 
-static int
-start_call(struct run *r, struct call *c, struct errbuf *err)
-{
-	static const struct http_field h[] = {
-		{ "Content-Type", "application/x-amz-json-1.1" },
-		{ "X-Amz-Target", KINESIS_TARGET_PREFIX "PutRecords" }
-	};
-	struct aws_request req;
-
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = c->batch.body.data;
-	req.body_len = c->batch.body.len;
-	/* signed afresh for every attempt: a new X-Amz-Date each time */
-	if (aws_sign_request(r->aws.client, &req, &c->sig, err) == -1)
-		return -1;
-	if (http_multi_add(r->m, &c->sig.http, c, err) == -1) {
-		aws_signed_free(&c->sig);
-		return -1;
-	}
-	c->busy = 1;
-	r->busy++;
-	return 0;
-}
-
-/* Starts calls while a slot is free; returns the next wake-up time. */
-static int
-send_batches(struct run *r, long long *wake, struct errbuf *err)
-{
-	size_t i;
-	int n;
-
-	*wake = -1;
-	for (i = 0; i < r->ncalls && r->m != NULL; i++) {
-		struct call *c = &r->calls[i];
-		if (c->busy)
-			continue;
-		n = producer_next_batch(r->p, clock_mono_ms(), r->input_done,
-		    r->o->stream, &c->batch, &c->pc, wake, err);
-		if (n <= 0)
-			return n;
-		if (start_call(r, c, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* Drops the calls in flight: their answers will never be read. */
-static void
-abandon_calls(struct run *r)
-{
-	size_t i;
-
-	http_multi_free(r->m);
-	r->m = NULL;
-	for (i = 0; i < r->ncalls; i++)
-		if (r->calls[i].busy) {
-			aws_signed_free(&r->calls[i].sig);
-			r->calls[i].busy = 0;
-		}
-	r->busy = 0;
-}
-
-/* A refusal no retry can cure (credentials, stream deleted): stop. */
+/* A refusal no retry can cure (credentials, stream deleted): stopped. */
 static void
 fatal_stop(struct run *r, const struct errbuf *e)
 {
 	tool_warnx("PutRecords %s: %s", r->o->stream, e->msg);
 	r->out.config |= e->kind == ERR_CONFIG;
 	r->input_done = 1;
-	abandon_calls(r);
-	producer_abandon(r->p, PRODUCER_E_STOPPED, e->msg, e->kind);
-}
-
-/* One finished PutRecords: results per entry, or one error for all. */
-static void
-finish_call(struct run *r, struct http_multi_done *d)
-{
-	struct call *c = d->tag;
-	struct producer_call_error ce;
-	struct aws_error ae;
-	struct errbuf e;
-	const char *ra;
-	long long now = clock_mono_ms();
-
-	aws_signed_free(&c->sig);
-	c->busy = 0;
-	r->busy--;
-	memset(&ce, 0, sizeof(ce));
-	ce.retry_after_ms = -1;
-	if (d->rc == 0 && d->resp.status / 100 == 2) {
-		if (kinesis_put_parse(d->resp.body.data, d->resp.body.len,
-		    c->pc.n, r->results, &e) >= 0) {
-			producer_call_done(r->p, &c->pc, r->results, now);
-			return;
-		}
-		ce.code = "BadResponse";
-		ce.message = e.msg;
-		ce.kind = ERR_TEMP;
-		ce.retryable = 1;
-	} else if (d->rc != 0) {
-		ce.code = "ConnectionError";
-		ce.message = d->err.msg;
-		ce.kind = d->err.kind;
-		ce.retryable = aws_should_retry(0, NULL, d->err.kind);
-		if (ce.kind == ERR_CONFIG) {	/* TLS, bad URL */
-			producer_call_failed(r->p, &c->pc, &ce, now);
-			fatal_stop(r, &d->err);
-			return;
-		}
-	} else {
-		aws_error_parse(&d->resp, &ae);
-		ce.code = ae.code;
-		ce.message = ae.message;
-		ce.kind = aws_error_kind(d->resp.status, ae.code);
-		ce.retryable = aws_should_retry(d->resp.status, ae.code,
-		    ERR_NONE);
-		ce.throttle = d->resp.status == 429 ||
-		    aws_error_is_throttle(ae.code);
-		if ((ra = http_response_header(&d->resp, "Retry-After")))
-			ce.retry_after_ms = http_retry_after_ms(ra,
-			    (long)time(NULL));
-		if (ce.kind == ERR_CONFIG) {
-			aws_error_set(&e, d->resp.status, &ae);
-			producer_call_failed(r->p, &c->pc, &ce, now);
-			fatal_stop(r, &e);
-			return;
-		}
-	}
-	producer_call_failed(r->p, &c->pc, &ce, now);
 }
 
 /* ---- the loop ---- */
@@ -589,7 +326,7 @@ begin_stop(struct run *r, const char *why)
 static void
 drain_expired(struct run *r)
 {
-	abandon_calls(r);
+	putcalls_abandon(r->calls);
 	producer_abandon(r->p, PRODUCER_E_STOPPED, "not delivered before "
 	    "the drain timeout (a call in flight may have been written)",
 	    ERR_TEMP);
@@ -635,25 +372,15 @@ static int
 wait_events(struct run *r, long long wake, struct errbuf *err)
 {
 	int want = r->need_fill && !r->input_done && !producer_full(r->p);
-	int fd = want ? ndjson_reader_fd(r->in) : -1, ready = 0, n, i;
-	int t = wait_ms(r, wake, clock_mono_ms());
+	int fd = want ? ndjson_reader_fd(r->in) : -1, ready, rc;
+	struct errbuf why;
 
-	if (r->m == NULL || (r->busy == 0 && fd < 0)) {
-		if (t > 0)
-			poll(NULL, 0, t);
-		return 0;
-	}
-	n = http_multi_wait(r->m, fd, t, r->done, r->ncalls, &ready, err);
-	if (n < 0)
+	rc = putcalls_wait(r->calls, fd, wait_ms(r, wake, clock_mono_ms()),
+	    &ready, &why, err);
+	if (rc == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		finish_call(r, &r->done[i]);
-		http_response_free(&r->done[i].resp);
-		if (r->m == NULL)	/* fatal: the rest were abandoned */
-			break;
-	}
-	for (i++; i < n; i++)
-		http_response_free(&r->done[i].resp);
+	if (rc == 1)
+		fatal_stop(r, &why);
 	if (ready && !r->input_done && ndjson_reader_fill(r->in, err) ==
 	    NDJSON_ERROR)
 		return -1;
@@ -673,15 +400,17 @@ loop(struct run *r, struct errbuf *err)
 				return -1;
 			begin_stop(r, strsignal(cli_stop_signal));
 		}
-		if (r->stopping && now >= r->drain_until && r->m != NULL)
+		if (r->stopping && now >= r->drain_until &&
+		    !putcalls_stopped(r->calls))
 			drain_expired(r);
 		report(r);
 		progress(r, now, 0);
-		if (r->input_done && producer_idle(r->p) && r->busy == 0)
+		if (r->input_done && producer_idle(r->p) &&
+		    putcalls_busy(r->calls) == 0)
 			return 0;
 		if (!r->input_done && take_lines(r, err) == -1)
 			return -1;
-		if (send_batches(r, &wake, err) == -1)
+		if (putcalls_send(r->calls, r->input_done, &wake, err) == -1)
 			return -1;
 		if (wait_events(r, wake, err) == -1)
 			return -1;
@@ -695,8 +424,6 @@ open_aws(struct run *r, struct errbuf *err)
 {
 	const struct opts *o = r->o;
 	struct awstool_options ao;
-	char status[32];
-	long shards;
 
 	memset(&ao, 0, sizeof(ao));
 	ao.prog = PROG;
@@ -713,29 +440,7 @@ open_aws(struct run *r, struct errbuf *err)
 	if (aws_client_warning(r->aws.client) != NULL)
 		tool_notice("%s", aws_client_warning(r->aws.client));
 	/* a missing stream is exit 3 now, not a retry loop per batch */
-	if (kinesis_describe(r->aws.client, o->stream, status, &shards,
-	    err) == -1)
-		return errbuf_prefix(err, "stream %s", o->stream);
-	if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "UPDATING") != 0)
-		return errbuf_set(err, ERR_CONFIG, "stream %s is %s, not "
-		    "ACTIVE", o->stream, status);
-	return 0;
-}
-
-static int
-open_shard_map(struct run *r, struct errbuf *err)
-{
-	struct kinesis_shard_list l;
-	int rc;
-
-	memset(&l, 0, sizeof(l));
-	if (kinesis_list_shards(r->aws.client, r->o->stream, &l, err) == -1) {
-		kinesis_shard_list_free(&l);
-		return errbuf_prefix(err, "stream %s", r->o->stream);
-	}
-	rc = producer_shard_map_init(&r->map, &l, err);
-	kinesis_shard_list_free(&l);
-	return rc;
+	return putcalls_check_stream(r->aws.client, o->stream, err);
 }
 
 static int
@@ -773,22 +478,17 @@ open_engine(struct run *r, struct errbuf *err)
 {
 	const struct opts *o = r->o;
 	struct producer_config pc;
-	struct http_options ho = r->aws.http;
+	struct putcalls_options co;
 	unsigned char seed[8];
 
-	ho.timeout_ms = REQUEST_TIMEOUT_MS;
-	r->ncalls = (size_t)o->inflight;
-	if ((r->m = http_multi_new(&ho, r->ncalls, err)) == NULL)
-		return -1;
-	r->calls = calloc(r->ncalls, sizeof(*r->calls));
-	r->done = calloc(r->ncalls, sizeof(*r->done));
-	r->results = calloc(KINESIS_MAX_BATCH_RECORDS, sizeof(*r->results));
-	if (r->calls == NULL || r->done == NULL || r->results == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		return errbuf_set(err, ERR_SYSTEM, "no random bytes");
-	memcpy(&r->rng, seed, sizeof(r->rng));
-	r->rng |= 1;
+	r->intake.key_field = o->key_field;
+	r->intake.key_fixed = o->key_fixed;
+	r->intake.raw = o->raw;
+	r->intake.map = o->aggregate ? &r->map : NULL;
+	memcpy(&r->intake.rng, seed, sizeof(r->intake.rng));
+	r->intake.rng |= 1;
 	memset(&pc, 0, sizeof(pc));
 	pc.max_attempts = max_attempts(o, &r->aws.conf);
 	pc.timeout_ms = o->timeout_ms;
@@ -797,8 +497,15 @@ open_engine(struct run *r, struct errbuf *err)
 	pc.hash_key = o->hash_key;
 	pc.aggregate_size = o->aggregate ? (size_t)o->agg_size : 0;
 	pc.ngroups = o->aggregate && r->map.n > 0 ? r->map.n : 1;
-	pc.seed = r->rng ^ 0x5DEECE66DULL;
+	pc.seed = r->intake.rng ^ 0x5DEECE66DULL;
 	if ((r->p = producer_new(&pc, err)) == NULL)
+		return -1;
+	memset(&co, 0, sizeof(co));
+	co.client = r->aws.client;
+	co.http = &r->aws.http;
+	co.inflight = (size_t)o->inflight;
+	co.stream = o->stream;
+	if ((r->calls = putcalls_new(&co, r->p, err)) == NULL)
 		return -1;
 	r->file = -1;
 	return next_input(r, err);
@@ -807,16 +514,7 @@ open_engine(struct run *r, struct errbuf *err)
 static void
 close_run(struct run *r)
 {
-	size_t i;
-
-	http_multi_free(r->m);
-	for (i = 0; r->calls != NULL && i < r->ncalls; i++) {
-		aws_signed_free(&r->calls[i].sig);
-		kinesis_batch_free(&r->calls[i].batch);
-	}
-	free(r->calls);
-	free(r->done);
-	free(r->results);
+	putcalls_free(r->calls);
 	producer_free(r->p);
 	producer_shard_map_free(&r->map);
 	ndjson_reader_free(r->in);
@@ -825,7 +523,7 @@ close_run(struct run *r)
 		r->out.output = 1;
 	}
 	buf_free(&r->line);
-	buf_free(&r->key);
+	producer_intake_free(&r->intake);
 	awstool_close(&r->aws);
 }
 
@@ -875,7 +573,8 @@ run(const struct opts *o)
 	r.start = clock_mono_ms();
 	errbuf_clear(&err);
 	if (open_aws(&r, &err) == -1 ||
-	    (o->aggregate && open_shard_map(&r, &err) == -1) ||
+	    (o->aggregate && putcalls_shard_map(r.aws.client, o->stream,
+	    &r.map, &err) == -1) ||
 	    (o->dead_letter != NULL && open_dead_letter(&r, &err) == -1) ||
 	    open_engine(&r, &err) == -1 || loop(&r, &err) == -1) {
 		tool_warnx("%s", err.msg);

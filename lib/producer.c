@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "aws.h"
 #include "hash.h"
 #include "kpl.h"
+#include "ndjson.h"
 #include "producer.h"
 #include "retry.h"
 
@@ -552,6 +555,118 @@ producer_add(struct producer *p, const void *data, size_t len,
 	return 0;
 }
 
+/* ---- input lines ---- */
+
+#define RANDOM_KEY_LEN 16	/* hex digits: 64 random bits */
+
+/* xorshift64*: spreads random keys evenly over the hash space */
+static uint64_t
+next_random(struct producer_intake *in)
+{
+	in->rng ^= in->rng >> 12;
+	in->rng ^= in->rng << 25;
+	in->rng ^= in->rng >> 27;
+	return in->rng * 2685821657736338717ULL;
+}
+
+/*
+ * The partition key of a valid JSON line into in->key. Returns 1, 0 when
+ * the record has no usable key (*why set), -1 when the line is invalid.
+ */
+static int
+key_of(struct producer_intake *in, const char *s, size_t n, const char **why,
+    struct errbuf *err)
+{
+	struct ndjson_value v;
+	size_t got;
+	int rc;
+
+	if ((rc = ndjson_lookup(s, n, in->key_field, &v, err)) != 1) {
+		snprintf(in->why, sizeof(in->why), "no field '%s' for the "
+		    "partition key", in->key_field);
+		*why = in->why;
+		return rc;
+	}
+	buf_reset(&in->key);
+	switch (v.kind) {
+	case NDJSON_STRING:
+		if (buf_reserve(&in->key, v.len + 1) == -1)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		got = ndjson_string_decode(v.text, v.len, in->key.data);
+		if (got == (size_t)-1)
+			return errbuf_set(err, ERR_DATA, "bad key string");
+		in->key.len = got;
+		return 1;
+	case NDJSON_NUMBER:
+	case NDJSON_TRUE:
+	case NDJSON_FALSE:
+		if (buf_append(&in->key, v.text, v.len) == -1)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		return 1;
+	default:
+		*why = "partition key field is not a string, number or boolean";
+		return 0;
+	}
+}
+
+static int
+refuse_line(struct producer *p, const char *s, size_t n, unsigned file,
+    unsigned long line, const char *code, const char *msg,
+    struct errbuf *err)
+{
+	return producer_add_failed(p, s, n, file, line, code, msg, err) ==
+	    -1 ? -1 : 1;
+}
+
+int
+producer_add_line(struct producer *p, struct producer_intake *in,
+    const char *s, size_t n, unsigned file, unsigned long line,
+    long long now, struct errbuf *err)
+{
+	const char *key, *why = NULL;
+	char rk[RANDOM_KEY_LEN + 1];
+	size_t klen, group = 0;
+	struct errbuf e;
+	int rc;
+
+	if (n == 0 || (!in->raw && strspn(s, " \t\r") == n))
+		return 0;
+	errbuf_clear(&e);
+	if (in->key_field != NULL) {
+		if ((rc = key_of(in, s, n, &why, &e)) == -1)
+			return e.kind == ERR_SYSTEM ? (*err = e, -1) :
+			    refuse_line(p, s, n, file, line, PRODUCER_E_JSON,
+			    e.msg, err);
+		if (rc == 0)
+			return refuse_line(p, s, n, file, line,
+			    PRODUCER_E_KEY, why, err);
+		key = in->key.data;
+		klen = in->key.len;
+	} else {
+		if (!in->raw && ndjson_validate(s, n, NULL, &e) == -1)
+			return refuse_line(p, s, n, file, line,
+			    PRODUCER_E_JSON, e.msg, err);
+		if (in->key_fixed != NULL) {
+			key = in->key_fixed;
+			klen = strlen(key);
+		} else {
+			snprintf(rk, sizeof(rk), "%016llx",
+			    (unsigned long long)next_random(in));
+			key = rk;
+			klen = RANDOM_KEY_LEN;
+		}
+	}
+	if (in->map != NULL)
+		group = producer_shard_group(in->map, key, klen);
+	return producer_add(p, s, n, key, klen, group, file, line, now, err);
+}
+
+void
+producer_intake_free(struct producer_intake *in)
+{
+	buf_free(&in->key);
+}
+
 /* ---- batches ---- */
 
 static void
@@ -855,6 +970,65 @@ const struct producer_stats *
 producer_stats(const struct producer *p)
 {
 	return &p->st;
+}
+
+/* Appends the record as a JSON string, or as base64 under "data_b64"
+ * when it is not UTF-8. */
+static int
+put_data(struct buf *b, const char *data, size_t len)
+{
+	size_t save = b->len, need = 4 * ((len + 2) / 3);
+
+	if (buf_puts(b, ",\"data\":") == 0 &&
+	    ndjson_append_string(b, data, len) == 0)
+		return 0;
+	b->len = save;
+	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
+	    buf_reserve(b, need + 2) == -1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)b->data + b->len,
+	    (const unsigned char *)data, (int)len);
+	b->len += need;
+	return buf_putc(b, '"');
+}
+
+static int
+put_str(struct buf *b, const char *name, const char *s)
+{
+	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
+	    kinesis_json_string(b, s, strlen(s));
+}
+
+int
+producer_report_tee(struct buf *b, const struct producer_report *r,
+    const char *file)
+{
+	if (buf_printf(b, "{\"line\":%lu", r->line) == -1 ||
+	    (file != NULL && put_str(b, "file", file) == -1))
+		return -1;
+	if (r->delivered) {
+		if (put_str(b, "shard", r->shard) == -1 ||
+		    put_str(b, "seq", r->seq) == -1 ||
+		    (r->subseq >= 0 && buf_printf(b, ",\"subseq\":%ld",
+		    r->subseq) == -1))
+			return -1;
+	} else if (put_str(b, "error", r->code) == -1)
+		return -1;
+	return buf_printf(b, ",\"attempts\":%d}\n", r->attempts);
+}
+
+int
+producer_report_dead_letter(struct buf *b, const struct producer_report *r,
+    const char *file)
+{
+	if (buf_printf(b, "{\"line\":%lu", r->line) == -1 ||
+	    put_str(b, "file", file) == -1 ||
+	    put_str(b, "error", r->code) == -1 ||
+	    put_str(b, "message", r->message) == -1 ||
+	    (r->data != NULL ? put_data(b, r->data, r->len) :
+	    buf_puts(b, ",\"data\":null")) == -1)
+		return -1;
+	return buf_puts(b, "}\n");
 }
 
 /* ---- shard map ---- */

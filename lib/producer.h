@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "kinesis.h"
 
@@ -120,6 +121,34 @@ int producer_add_failed(struct producer *p, const void *data, size_t len,
     unsigned file, unsigned long line, const char *code,
     const char *message, struct errbuf *err);
 
+/*
+ * How an input line becomes a record: a JSON check (unless raw) and a
+ * partition key from a field or dotted path (key_field), one fixed key
+ * (key_fixed), or else a random key per record, spread evenly over the
+ * hash space. map (NULL: no aggregation) picks each record's aggregation
+ * group. Zero it, set the options, seed rng (nonzero);
+ * producer_intake_free frees its scratch.
+ */
+struct producer_intake {
+	const char *key_field, *key_fixed;
+	int raw;
+	const struct producer_shard_map *map;
+	uint64_t rng;
+	struct buf key;		/* scratch */
+	char why[160];		/* scratch */
+};
+void producer_intake_free(struct producer_intake *in);
+
+/*
+ * Adds one input line (blank lines are skipped). A line that is not JSON
+ * or has no usable key is added as failed (InvalidJSON,
+ * InvalidPartitionKey) so its report keeps its place. Returns 0, 1 when
+ * the line was refused that way, or -1 with err set (memory).
+ */
+int producer_add_line(struct producer *p, struct producer_intake *in,
+    const char *s, size_t n, unsigned file, unsigned long line,
+    long long now, struct errbuf *err);
+
 /* 1 when the caller should stop reading input until reports drain. */
 int producer_full(const struct producer *p);
 /* 1 when nothing is held: every record added was reported. */
@@ -154,6 +183,19 @@ void producer_abandon(struct producer *p, const char *code,
 int producer_next_report(struct producer *p, struct producer_report *r);
 
 const struct producer_stats *producer_stats(const struct producer *p);
+
+/*
+ * A report as one line of JSON with its newline, appended to b: the
+ * --tee line ({"line","file" unless file is NULL,"shard","seq","subseq" or
+ * "error","attempts"}) and the dead-letter line ({"line","file","error",
+ * "message","data"}: "data_b64" when the record is not UTF-8, null for a
+ * line too long to keep). file is the input's name as messages show it.
+ * Returns 0, or -1 when out of memory.
+ */
+int producer_report_tee(struct buf *b, const struct producer_report *r,
+    const char *file);
+int producer_report_dead_letter(struct buf *b,
+    const struct producer_report *r, const char *file);
 
 /* Number of Unicode characters in UTF-8 text (lead bytes counted). */
 size_t producer_utf8_chars(const char *s, size_t n);

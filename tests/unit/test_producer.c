@@ -468,6 +468,147 @@ test_shard_map(void)
 	producer_shard_map_free(&m);
 }
 
+/* The partition key of the only record of the next batch. */
+static void
+is_key(struct producer *p, const char *want, const char *what)
+{
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct producer_call call;
+	struct errbuf e;
+	long long wake;
+	json_t *recs;
+
+	ok(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e) == 1,
+	    "%s: one record sent", what);
+	recs = records_of(&b);
+	is_str(json_string_value(json_object_get(json_array_get(recs, 0),
+	    "PartitionKey")), want, what);
+	json_decref(recs);
+	kinesis_batch_free(&b);
+	producer_abandon(p, PRODUCER_E_STOPPED, "", ERR_TEMP);
+	while (producer_next_report(p, &(struct producer_report){ 0 }))
+		;
+}
+
+static void
+is_refused(struct producer *p, const char *code, const char *msg,
+    const char *what)
+{
+	struct producer_report rep;
+
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    rep.attempts == 0 && rep.line == 5, "%s: reported", what);
+	is_str(rep.code, code, what);
+	if (msg != NULL)
+		is_str(rep.message, msg, what);
+}
+
+static void
+test_add_line(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct producer_intake in;
+	struct errbuf e;
+
+#define LINE(s) producer_add_line(p, &in, s, strlen(s), 0, 5, 0, &e)
+	memset(&in, 0, sizeof(in));
+	in.rng = 1;
+	is_int(LINE(" \t"), 0, "a blank line is skipped");
+	ok(producer_idle(p), "and not added");
+	is_int(LINE("{\"a\":"), 1, "invalid JSON refused");
+	is_refused(p, PRODUCER_E_JSON, NULL, "invalid JSON");
+	is_int(LINE("{\"a\":1}"), 0, "random key");
+	is_key(p, "47e4ce4b896cdd1d", "random keys from the seed");
+	in.key_fixed = "fixed";
+	is_int(LINE("{\"a\":1}"), 0, "fixed key");
+	is_key(p, "fixed", "the fixed key");
+	in.key_fixed = NULL;
+	in.key_field = "k.id";
+	is_int(LINE("{\"k\":{\"id\":\"a\\u00e9\"}}"), 0, "key field");
+	is_key(p, "a\xc3\xa9", "a string key, decoded");
+	is_int(LINE("{\"k\":{\"id\":-1.5e3}}"), 0, "number key");
+	is_key(p, "-1.5e3", "a number key as written");
+	is_int(LINE("{\"k\":{}}"), 1, "no key field");
+	is_refused(p, PRODUCER_E_KEY, "no field 'k.id' for the partition key",
+	    "missing key field");
+	is_int(LINE("{\"k\":{\"id\":null}}"), 1, "null key");
+	is_refused(p, PRODUCER_E_KEY, "partition key field is not a string, "
+	    "number or boolean", "null key");
+	in.key_field = NULL;
+	in.raw = 1;
+	in.rng = 1;
+	is_int(LINE("not json"), 0, "raw: any bytes");
+	is_key(p, "47e4ce4b896cdd1d", "raw: random keys, the same seed the same key");
+#undef LINE
+	producer_intake_free(&in);
+	producer_free(p);
+}
+
+/* Checks the line formatted into b against want, byte for byte. */
+static void
+is_line(struct buf *b, int rc, const char *want, const char *what)
+{
+	ok(rc == 0, "%s: formatted", what);
+	is_mem(b->data, b->len, want, strlen(want), what);
+	buf_reset(b);
+}
+
+static void
+test_report_lines(void)
+{
+	struct producer_report r;
+	struct buf b = BUF_INIT;
+	static const char bin[] = "a\xff\"b";
+
+	memset(&r, 0, sizeof(r));
+	r.line = 7;
+	r.delivered = 1;
+	r.shard = "shardId-000000000001";
+	r.seq = "4960";
+	r.subseq = -1;
+	r.attempts = 2;
+	is_line(&b, producer_report_tee(&b, &r, NULL),
+	    "{\"line\":7,\"shard\":\"shardId-000000000001\",\"seq\":\"4960\","
+	    "\"attempts\":2}\n", "tee, one input, delivered");
+	r.subseq = 3;
+	is_line(&b, producer_report_tee(&b, &r, "in \"a\".json"),
+	    "{\"line\":7,\"file\":\"in \\\"a\\\".json\",\"shard\":"
+	    "\"shardId-000000000001\",\"seq\":\"4960\",\"subseq\":3,"
+	    "\"attempts\":2}\n", "tee, two inputs, in an aggregate");
+	memset(&r, 0, sizeof(r));
+	r.line = 9;
+	r.code = "ProvisionedThroughputExceededException";
+	r.message = "Rate exceeded\n";
+	r.attempts = 10;
+	r.data = "{\"p\":\"\xc3\xa9\"}";
+	r.len = strlen(r.data);
+	is_line(&b, producer_report_tee(&b, &r, NULL),
+	    "{\"line\":9,\"error\":\"ProvisionedThroughputExceededException\","
+	    "\"attempts\":10}\n", "tee, failed");
+	is_line(&b, producer_report_dead_letter(&b, &r, "<stdin>"),
+	    "{\"line\":9,\"file\":\"<stdin>\",\"error\":"
+	    "\"ProvisionedThroughputExceededException\",\"message\":"
+	    "\"Rate exceeded\\n\",\"data\":\"{\\\"p\\\":\\\"\xc3\xa9\\\"}\"}\n",
+	    "dead letter, UTF-8 data as a string");
+	r.data = bin;
+	r.len = sizeof(bin) - 1;
+	is_line(&b, producer_report_dead_letter(&b, &r, "x"),
+	    "{\"line\":9,\"file\":\"x\",\"error\":"
+	    "\"ProvisionedThroughputExceededException\",\"message\":"
+	    "\"Rate exceeded\\n\",\"data_b64\":\"Yf8iYg==\"}\n",
+	    "dead letter, other bytes as base64");
+	r.data = NULL;
+	r.len = 0;
+	r.code = PRODUCER_E_LINE;
+	r.message = "line longer than 1048576 bytes";
+	is_line(&b, producer_report_dead_letter(&b, &r, "x"),
+	    "{\"line\":9,\"file\":\"x\",\"error\":\"LineTooLong\","
+	    "\"message\":\"line longer than 1048576 bytes\",\"data\":null}\n",
+	    "dead letter, no data kept");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -482,5 +623,7 @@ main(void)
 	test_aggregate();
 	test_abandon();
 	test_shard_map();
+	test_report_lines();
+	test_add_line();
 	return tap_done();
 }
