@@ -25,7 +25,6 @@
 #include "ndjson.h"
 #include "producer.h"
 #include "putcalls.h"
-#include "timetext.h"
 
 #include "common/tool.h"
 
@@ -635,27 +634,6 @@ valid_hash_key(const char *s)
 }
 
 static int
-opt_duration(const char *name, const char *arg, long long *out)
-{
-	struct errbuf e;
-
-	if (timetext_duration_ms(arg, out, &e) == -1)
-		return tool_usage_error("%s: %s", name, e.msg);
-	return 0;
-}
-
-static int
-opt_number(const char *name, const char *arg, long long min, long long max,
-    long long *out)
-{
-	struct errbuf e;
-
-	if (cli_parse_llong(arg, min, max, out, &e) == -1)
-		return tool_usage_error("%s: %s", name, e.msg);
-	return 0;
-}
-
-static int
 parse_opt(int c, struct opts *o)
 {
 	struct errbuf e;
@@ -679,9 +657,9 @@ parse_opt(int c, struct opts *o)
 		return 0;
 	case 'r': o->raw = 1; return 0;
 	case OPT_STRICT: o->strict = 1; return 0;
-	case 'l': return opt_duration("--linger", optarg, &o->linger_ms);
+	case 'l': return tool_opt_duration("--linger", optarg, &o->linger_ms);
 	case 'j':
-		return opt_number("--inflight", optarg, 1,
+		return tool_opt_number("--inflight", optarg, 1,
 		    HTTP_MULTI_MAX_HANDLES, &o->inflight);
 	case 'o': o->ordered = 1; return 0;
 	case 'a': o->aggregate = 1; return 0;
@@ -694,15 +672,15 @@ parse_opt(int c, struct opts *o)
 			    "1KiB to 1MiB");
 		return 0;
 	case 'm':
-		if (opt_number("--max-attempts", optarg, 1,
+		if (tool_opt_number("--max-attempts", optarg, 1,
 		    MAX_ATTEMPTS_LIMIT, &n) != 0)
 			return EXIT_USAGE;
 		o->max_attempts = (int)n;
 		return 0;
-	case 't': return opt_duration("--timeout", optarg, &o->timeout_ms);
+	case 't': return tool_opt_duration("--timeout", optarg, &o->timeout_ms);
 	case 'd': o->dead_letter = optarg; return 0;
 	case OPT_DRAIN:
-		return opt_duration("--drain-timeout", optarg, &o->drain_ms);
+		return tool_opt_duration("--drain-timeout", optarg, &o->drain_ms);
 	case 'T': o->tee = 1; return 0;
 	default:
 		return EXIT_USAGE;
