@@ -22,6 +22,7 @@
 #include "errbuf.h"
 #include "gecko.h"
 #include "http.h"
+#include "ndjson.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
@@ -1538,7 +1539,7 @@ validate(struct opts *o)
 		for (p = o->ids.v[i]; *p != '\0'; p += u) {
 			/* ids are printed in JSON strings: valid UTF-8 */
 			if ((unsigned char)*p < 0x20 ||
-			    (u = gecko_utf8_len(p, strlen(p))) == 0)
+			    (u = ndjson_utf8_len(p, strlen(p))) == 0)
 				return usage_error("'%s': not a coin id",
 				    o->ids.v[i]);
 			if (u == 1)

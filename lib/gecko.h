@@ -113,9 +113,6 @@ void gecko_iso8601(long long ms, char *out, size_t outlen);
 void gecko_error_from_body(long status, const char *body, size_t len,
     enum gecko_plan plan, struct errbuf *err);
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
-size_t gecko_utf8_len(const char *s, size_t n);
-
 /* A slice of the response body: raw JSON text, not NUL-terminated. */
 struct gecko_span {
 	const char *p;
@@ -123,10 +120,13 @@ struct gecko_span {
 };
 
 /*
- * Scans a /simple/price answer {"id":{"key":value,...},...}, calling fn for
- * every inner member with id and key as the raw string contents (without
- * quotes) and value as its exact JSON text, so 2.492e-05 stays 2.492e-05.
- * Validates the whole body as JSON. fn returning -1 stops the scan.
+ * Scans a /simple/price answer {"id":{"key":value,...},...} with ndjson's
+ * tokenizer and its rules (ndjson.h: UTF-8, no \u0000, no lone surrogate,
+ * NDJSON_MAX_DEPTH), calling fn for every inner member with id and key
+ * decoded (UTF-8, borrowed for the call) and value as its exact JSON text
+ * in s, so 2.492e-05 stays 2.492e-05. Returns 0; -1 when fn returned -1
+ * (err untouched), or when the body is not such an answer (err says
+ * "invalid JSON: ... at byte N", N the 0-based offset; kind ERR_TEMP).
  */
 typedef int (*gecko_member_fn)(void *arg, struct gecko_span id,
     struct gecko_span key, struct gecko_span value);
