@@ -24,6 +24,7 @@
 #include "errbuf.h"
 #include "http.h"
 #include "kinesis.h"
+#include "ndjson.h"
 #include "kpl.h"
 
 #define PROG "kin-get"
@@ -503,7 +504,7 @@ send_get(struct run *r, struct shard *s, struct errbuf *err)
 
 	buf_reset(&s->body);
 	if (buf_puts(&s->body, "{\"ShardIterator\":") == -1 ||
-	    kinesis_json_string(&s->body, s->iterator,
+	    ndjson_append_string(&s->body, s->iterator,
 	    strlen(s->iterator)) == -1 ||
 	    buf_printf(&s->body, ",\"Limit\":%ld}", r->o->limit) == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");

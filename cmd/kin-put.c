@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "aws.h"
 #include "awstool.h"
+#include "base64.h"
 #include "buf.h"
 #include "cli.h"
 #include "errbuf.h"
@@ -308,18 +308,15 @@ take_lines(struct run *r, struct errbuf *err)
 static int
 put_data(struct buf *b, const char *data, size_t len)
 {
-	size_t save = b->len, need = 4 * ((len + 2) / 3);
+	size_t save = b->len;
 
 	if (buf_puts(b, ",\"data\":") == 0 &&
 	    ndjson_append_string(b, data, len) == 0)
 		return 0;
 	b->len = save;
 	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
-	    buf_reserve(b, need + 2) == -1)
+	    base64_append(b, data, len) == -1)
 		return -1;
-	EVP_EncodeBlock((unsigned char *)b->data + b->len,
-	    (const unsigned char *)data, (int)len);
-	b->len += need;
 	return buf_putc(b, '"');
 }
 
@@ -327,7 +324,7 @@ static int
 put_str(struct buf *b, const char *name, const char *s)
 {
 	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
-	    kinesis_json_string(b, s, strlen(s));
+	    ndjson_append_string(b, s, strlen(s));
 }
 
 static int

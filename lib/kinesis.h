@@ -136,8 +136,4 @@ int kinesis_get_records(struct aws_client *c, const char *iterator,
     long limit, struct kinesis_get_result *out, char *resp_code,
     size_t code_len, struct errbuf *err);
 
-/* Appends s as a JSON string literal (quotes, escapes) to b; -1 when s is
- * not valid UTF-8 (ndjson_append_string). */
-int kinesis_json_string(struct buf *b, const char *s, size_t n);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "aws.h"
 #include "kpl.h"
+#include "ndjson.h"
 #include "producer.h"
 
 #define DEFAULT_MAX_RECORDS 32768
@@ -114,17 +115,6 @@ fnv1a(const char *s, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h;
-}
-
-size_t
-producer_utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
 }
 
 /* ---- arena ---- */
@@ -515,7 +505,7 @@ agg_add(struct producer *p, struct rec *r, size_t group, long long now,
 static const char *
 refusal(size_t len, const char *key, size_t key_len, char *msg, size_t n)
 {
-	size_t chars = producer_utf8_chars(key, key_len);
+	size_t chars = ndjson_utf8_chars(key, key_len);
 
 	if (chars < 1 || chars > KINESIS_MAX_KEY_CHARS) {
 		snprintf(msg, n, "partition key is %zu characters, not 1 to %d",

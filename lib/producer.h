@@ -155,9 +155,6 @@ int producer_next_report(struct producer *p, struct producer_report *r);
 
 const struct producer_stats *producer_stats(const struct producer *p);
 
-/* Number of Unicode characters in UTF-8 text (lead bytes counted). */
-size_t producer_utf8_chars(const char *s, size_t n);
-
 /*
  * Aggregation groups: the open shards of a stream, sorted by hash range,
  * so that every user record of one aggregate lands on the aggregate's
