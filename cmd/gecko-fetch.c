@@ -23,6 +23,7 @@
 #include "gecko.h"
 #include "http.h"
 #include "ndjson.h"
+#include "sigv4.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
@@ -238,23 +239,11 @@ strlist_split(struct strlist *l, const char *s)
 	}
 }
 
-/* Appends s as a JSON string; ids and currencies are UTF-8 text. */
+/* ids and currencies are valid UTF-8 (validate(), or jansson's strings). */
 static void
 json_str(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)c);
-		} else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_putc(b, (char)c);
-	}
-	buf_putc(b, '"');
+	ndjson_append_string(b, s, strlen(s));
 }
 
 static int
@@ -757,6 +746,7 @@ plan_calls(const struct fetcher *f, const struct coins *c, size_t *starts,
 {
 	struct buf tail = BUF_INIT;
 	size_t *lens, i, fixed, n = 0;
+	char *enc;
 
 	if ((lens = calloc(c->id.n + 1, sizeof(size_t))) == NULL ||
 	    query_tail(f->o, &tail) == -1) {
@@ -769,8 +759,16 @@ plan_calls(const struct fetcher *f, const struct coins *c, size_t *starts,
 		    "for ids in a %d-byte URL", GECKO_URL_MAX);
 		goto out;
 	}
-	for (i = 0; i < c->id.n; i++)
-		lens[i] = gecko_urlenc(NULL, c->id.v[i]);
+	for (i = 0; i < c->id.n; i++) {
+		if ((enc = sigv4_uri_encode(c->id.v[i], strlen(c->id.v[i]),
+		    0)) == NULL) {
+			errbuf_set(err, ERR_SYSTEM, "out of memory");
+			n = 0;
+			goto out;
+		}
+		lens[i] = strlen(enc);
+		free(enc);
+	}
 	n = gecko_plan_groups(lens, c->id.n, GECKO_URL_MAX - fixed, starts);
 out:
 	free(lens);
@@ -978,6 +976,7 @@ poll_group(struct fetcher *f, struct poll_ctx *p, size_t lo, size_t hi,
 	struct group g = { f->o, p->c, lo, hi, NULL };
 	struct gecko_span *vals = NULL;
 	size_t i, nv = f->o->vs.n * (1 + NMARKET);
+	char *enc;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -993,8 +992,14 @@ poll_group(struct fetcher *f, struct poll_ctx *p, size_t lo, size_t hi,
 		g.slots[i - lo].val = vals + (i - lo) * nv;
 		if (i > lo)
 			buf_putc(&path, ',');
-		buf_reserve(&path, 3 * strlen(p->c->id.v[i]) + 1);
-		path.len += gecko_urlenc(path.data + path.len, p->c->id.v[i]);
+		if ((enc = sigv4_uri_encode(p->c->id.v[i],
+		    strlen(p->c->id.v[i]), 0)) == NULL ||
+		    buf_puts(&path, enc) == -1) {
+			free(enc);
+			errbuf_set(err, ERR_SYSTEM, "out of memory");
+			goto out;
+		}
+		free(enc);
 	}
 	buf_puts(&path, tail);
 	if ((rc = fetch(f, path.data, &r, err)) != 0)

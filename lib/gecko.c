@@ -87,34 +87,6 @@ gecko_markets_pages(size_t n)
 	return (n + GECKO_MARKETS_PER_PAGE - 1) / GECKO_MARKETS_PER_PAGE;
 }
 
-size_t
-gecko_urlenc(char *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
-		    c == '~') {
-			if (out != NULL)
-				out[n] = (char)c;
-			n++;
-			continue;
-		}
-		if (out != NULL) {
-			out[n] = '%';
-			out[n + 1] = hex[c >> 4];
-			out[n + 2] = hex[c & 15];
-		}
-		n += 3;
-	}
-	if (out != NULL)
-		out[n] = '\0';
-	return n;
-}
-
 long long
 gecko_next_slot_ms(long long now_ms, long long every_ms, long long after_ms)
 {

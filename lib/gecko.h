@@ -58,10 +58,6 @@ size_t gecko_plan_groups(const size_t *lens, size_t n, size_t budget,
 /* Pages of GECKO_MARKETS_PER_PAGE needed for the top n coins. */
 size_t gecko_markets_pages(size_t n);
 
-/* Appends s percent-encoded (RFC 3986 unreserved kept) to out; returns the
- * encoded length; with out NULL only measures. */
-size_t gecko_urlenc(char *out, const char *s);
-
 /*
  * Polling schedule on the wall clock: the first slot at or after now_ms that
  * is a multiple of every_ms (since the epoch), and never earlier than

@@ -5,6 +5,7 @@
 
 #include "gecko.h"
 #include "ndjson.h"
+#include "sigv4.h"
 #include "tap.h"
 
 static void
@@ -29,15 +30,24 @@ test_groups(void)
 	is_int(gecko_markets_pages(251), 2, "markets: 251 is 2 pages");
 }
 
+/* ids go through sigv4_uri_encode, the one URL encoder, with the bytes
+ * gecko_urlenc used to give them. */
+static void
+enc_is(const char *id, const char *want, const char *name)
+{
+	char *got = sigv4_uri_encode(id, strlen(id), 0);
+
+	is_str(got, want, name);
+	free(got);
+}
+
 static void
 test_urlenc(void)
 {
-	char out[64];
-
-	is_int(gecko_urlenc(out, "usd-coin_x.y~"), 13, "urlenc: unreserved");
-	is_int(gecko_urlenc(out, "a b,é"), 14, "urlenc: space comma utf-8");
-	is_str(out, "a%20b%2C%C3%A9", "urlenc: text");
-	is_int(gecko_urlenc(NULL, "a b"), 5, "urlenc: measure only");
+	enc_is("usd-coin_x.y~", "usd-coin_x.y~", "urlenc: unreserved");
+	enc_is("a b,\xc3\xa9", "a%20b%2C%C3%A9", "urlenc: space comma utf-8");
+	enc_is("a/b+c", "a%2Fb%2Bc", "urlenc: '/' and '+' encoded");
+	enc_is("wrapped-bitcoin", "wrapped-bitcoin", "urlenc: an id");
 }
 
 static void
