@@ -7,6 +7,7 @@
  * it signs with aws_sign_request() and decides with the pure pieces below
  * (aws_error_parse, aws_should_retry, aws_backoff_ms), so both paths follow
  * the same rules. Never prints; never puts a secret in an error message.
+ * jansson: an error body is a small tree read for two members.
  */
 #ifndef COINPIPE_AWS_H
 #define COINPIPE_AWS_H

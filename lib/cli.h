@@ -2,6 +2,7 @@
  * cli: what every tool's main() needs and nothing else: number and duration
  * parsing for options, the version line, the shared exit-code table and a
  * signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
+ * jansson: only its version string, for --version.
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H

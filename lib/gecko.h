@@ -4,6 +4,8 @@
  * wait after a 429, how to read an error body, and a scanner that hands over
  * the exact text of every number in a /simple/price answer.
  * No I/O, no clock, no getenv: time and randomness are parameters.
+ * jansson: only for error bodies, a small tree read for two members;
+ * prices go through ndjson, whose text keeps every digit.
  */
 #ifndef COINPIPE_GECKO_H
 #define COINPIPE_GECKO_H

@@ -2,6 +2,8 @@
  * kinesis: the Kinesis Data Streams JSON 1.1 operations coinpipe uses.
  * This part is pure: request bodies are built and response bodies parsed
  * here; lib/aws sends them.
+ * jansson: responses are small trees of AWS's making (a GetRecords page
+ * is at most 10 MB by the API), read member by member.
  */
 #ifndef COINPIPE_KINESIS_H
 #define COINPIPE_KINESIS_H
