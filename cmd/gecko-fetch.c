@@ -14,16 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "errbuf.h"
 #include "gecko.h"
+#include "geckopoll.h"
 #include "http.h"
 #include "ndjson.h"
-#include "sigv4.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
@@ -31,27 +30,19 @@
 #define DEFAULT_RETRIES 3
 #define BACKOFF_BASE_MS 1000LL
 #define MAX_KEY_LEN 256			/* keys are ~30 characters */
-#define NMARKET 3			/* market cap, 24 h volume, change */
 
 /* Set after a stop signal: callers unwind without another message. */
 #define STOPPED (-2)
 /* stdout is gone or full: no point in polling on. */
 #define WRITE_FAILED (-3)
 
-enum stale_mode { STALE_KEEP, STALE_SKIP, STALE_MARK };
-
-struct strlist {
-	char **v;
-	size_t n, cap;
-};
-
 struct opts {
-	struct strlist ids;		/* operands, --ids, --ids-file */
-	struct strlist vs;
+	struct gecko_list ids;		/* operands, --ids, --ids-file */
+	struct gecko_list vs;
 	long long top, first;		/* 0: not asked */
 	int all;
 	int market;
-	enum stale_mode stale;
+	enum gecko_stale stale;
 	int table;
 	long long every_ms, count;
 	int plan_set;
@@ -64,6 +55,7 @@ struct opts {
 	long long max_backoff_ms, timeout_ms;
 	int retries;
 	int verbose, quiet;
+	struct gecko_format fmt;	/* vs, market, stale, table */
 };
 
 /* What one session with CoinGecko needs. */
@@ -76,45 +68,6 @@ struct fetcher {
 	struct http_field hdr[1];
 	size_t nhdr;
 	struct gecko_rate rate;
-};
-
-/* The selected coins, in the order they are printed. */
-struct coins {
-	struct strlist id;
-	size_t *order;			/* indexes sorted by id, for lookup */
-	long long *prev_updated;	/* last_updated_at of the last poll */
-	unsigned char *told;		/* unknown id already reported */
-};
-
-struct stats {
-	long records, nulls, stale, unknown;
-};
-
-/* One coin's values in one /simple/price answer. */
-struct slot {
-	int seen;
-	struct gecko_span updated;
-	struct gecko_span *val;		/* nvs * (1 + NMARKET) */
-};
-
-struct group {
-	const struct opts *o;
-	const struct coins *c;
-	size_t lo, hi;
-	struct slot *slots;
-};
-
-/* Rows for --format table: cells end in a tab, rows in a newline. */
-struct table {
-	size_t ncols;
-	struct buf rows;
-};
-
-static const char *const market_names[NMARKET] = {
-	"market_cap", "volume_24h", "change_24h"
-};
-static const char *const market_suffix[NMARKET] = {
-	"_market_cap", "_24h_vol", "_24h_change"
 };
 
 static void
@@ -190,185 +143,6 @@ static double
 jitter(void)
 {
 	return (double)rand() / ((double)RAND_MAX + 1.0);
-}
-
-static int
-strlist_add(struct strlist *l, const char *s, size_t n)
-{
-	char **v;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	if ((l->v[l->n] = strndup(s, n)) == NULL)
-		return -1;
-	l->n++;
-	return 0;
-}
-
-static void
-strlist_free(struct strlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Adds the items of "a,b c\n" (commas or white space), skipping empties. */
-static int
-strlist_split(struct strlist *l, const char *s)
-{
-	size_t n;
-
-	for (;;) {
-		s += strspn(s, ", \t\r\n");
-		if (*s == '\0' || *s == '#')
-			return 0;
-		n = strcspn(s, ", \t\r\n");
-		if (strlist_add(l, s, n) == -1)
-			return -1;
-		s += n;
-	}
-}
-
-/* ids and currencies are valid UTF-8 (validate(), or jansson's strings). */
-static void
-json_str(struct buf *b, const char *s)
-{
-	ndjson_append_string(b, s, strlen(s));
-}
-
-static int
-span_is(struct gecko_span s, const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = b ? strlen(b) : 0;
-
-	return s.n == na + nb && memcmp(s.p, a, na) == 0 &&
-	    (nb == 0 || memcmp(s.p + na, b, nb) == 0);
-}
-
-static int
-span_null(struct gecko_span s)
-{
-	return s.p == NULL || (s.n == 4 && memcmp(s.p, "null", 4) == 0);
-}
-
-/* last_updated_at as UNIX seconds; -1 when absent or not an integer. */
-static long long
-span_seconds(struct gecko_span s)
-{
-	long long v = 0;
-	size_t i;
-
-	if (s.p == NULL || s.n == 0 || s.n > 12)
-		return -1;
-	for (i = 0; i < s.n; i++) {
-		if (!isdigit((unsigned char)s.p[i]))
-			return -1;
-		v = v * 10 + (s.p[i] - '0');
-	}
-	return v;
-}
-
-/* ---- the selected coins ---- */
-
-/* qsort() passes no context to its comparison function. */
-static const struct coins *sort_coins;
-
-static int
-cmp_index(const void *a, const void *b)
-{
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_coins->id.v[i], sort_coins->id.v[j]);
-
-	/* equal ids: the first occurrence sorts first and is kept */
-	if (c == 0)
-		c = i < j ? -1 : i > j;
-	return c;
-}
-
-static int
-coins_sort(struct coins *c)
-{
-	size_t i;
-
-	free(c->order);
-	if ((c->order = calloc(c->id.n + 1, sizeof(size_t))) == NULL)
-		return -1;
-	for (i = 0; i < c->id.n; i++)
-		c->order[i] = i;
-	sort_coins = c;
-	qsort(c->order, c->id.n, sizeof(size_t), cmp_index);
-	return 0;
-}
-
-/* Drops repeated ids, keeping the first, then builds the lookup index. */
-static int
-coins_finish(struct coins *c)
-{
-	unsigned char *dup;
-	size_t i, j;
-
-	if (coins_sort(c) == -1 ||
-	    (dup = calloc(c->id.n + 1, 1)) == NULL)
-		return -1;
-	for (i = 1; i < c->id.n; i++)
-		if (strcmp(c->id.v[c->order[i]], c->id.v[c->order[i - 1]]) == 0)
-			dup[c->order[i]] = 1;
-	for (i = j = 0; i < c->id.n; i++) {
-		if (dup[i])
-			free(c->id.v[i]);
-		else
-			c->id.v[j++] = c->id.v[i];
-	}
-	c->id.n = j;
-	free(dup);
-	c->prev_updated = calloc(c->id.n + 1, sizeof(long long));
-	c->told = calloc(c->id.n + 1, 1);
-	if (c->prev_updated == NULL || c->told == NULL)
-		return -1;
-	return coins_sort(c);
-}
-
-/* The index of an id in the selection, or -1. */
-static long
-coins_find(const struct coins *c, struct gecko_span id)
-{
-	size_t lo = 0, hi = c->id.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2, k = c->order[mid];
-		const char *s = c->id.v[k];
-		size_t n = strlen(s);
-		int r = memcmp(s, id.p, n < id.n ? n : id.n);
-
-		if (r == 0)
-			r = n < id.n ? -1 : n > id.n;
-		if (r == 0)
-			return (long)k;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static void
-coins_free(struct coins *c)
-{
-	strlist_free(&c->id);
-	free(c->order);
-	free(c->prev_updated);
-	free(c->told);
 }
 
 /* ---- keys, plans and calls ---- */
@@ -606,49 +380,17 @@ out:
 
 /* ---- which coins ---- */
 
-/* Adds the "id" of each element of a JSON array, up to max (0: all).
- * Returns how many elements the array had. */
-static long
-add_ids(struct coins *c, const struct buf *body, size_t max,
-    const char *what, struct errbuf *err)
-{
-	json_error_t je;
-	json_t *root, *v;
-	const char *id;
-	size_t i;
-	long n = -1;
-
-	if ((root = json_loadb(body->data, body->len, 0, &je)) == NULL ||
-	    !json_is_array(root)) {
-		errbuf_set(err, ERR_TEMP, "%s: not a JSON array%s%s", what,
-		    root ? "" : ": ", root ? "" : je.text);
-		goto out;
-	}
-	json_array_foreach(root, i, v) {
-		if (max > 0 && c->id.n >= max)
-			break;
-		id = json_string_value(json_object_get(v, "id"));
-		if (id != NULL && strlist_add(&c->id, id, strlen(id)) == -1) {
-			errbuf_set(err, ERR_SYSTEM, "out of memory");
-			goto out;
-		}
-	}
-	n = (long)json_array_size(root);
-out:
-	json_decref(root);
-	return n;
-}
-
 /* --all and --first N: /coins/list, one call, active coins in its order. */
 static int
-select_list(struct fetcher *f, struct coins *c, struct errbuf *err)
+select_list(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
 {
 	struct http_response r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	if ((rc = fetch(f, "/coins/list", &r, err)) == 0 &&
-	    add_ids(c, &r.body, (size_t)f->o->first, "/coins/list", err) < 0)
+	    gecko_coins_add_json(c, r.body.data, r.body.len,
+	    (size_t)f->o->first, "/coins/list", err) < 0)
 		rc = -1;
 	http_response_free(&r);
 	return rc;
@@ -657,7 +399,7 @@ select_list(struct fetcher *f, struct coins *c, struct errbuf *err)
 /* --top N: /coins/markets by market cap, 250 a page, as few pages as N
  * needs; a short page means there are no more coins. */
 static int
-select_top(struct fetcher *f, struct coins *c, struct errbuf *err)
+select_top(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
 {
 	struct http_response r;
 	struct buf path = BUF_INIT;
@@ -679,8 +421,8 @@ select_top(struct fetcher *f, struct coins *c, struct errbuf *err)
 		}
 		if ((rc = fetch(f, path.data, &r, err)) != 0)
 			break;
-		if ((got = add_ids(c, &r.body, want, "/coins/markets",
-		    err)) < 0) {
+		if ((got = gecko_coins_add_json(c, r.body.data, r.body.len,
+		    want, "/coins/markets", err)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -693,7 +435,7 @@ select_top(struct fetcher *f, struct coins *c, struct errbuf *err)
 }
 
 static int
-select_coins(struct fetcher *f, struct coins *c, struct errbuf *err)
+select_coins(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
 {
 	const struct opts *o = f->o;
 	size_t i;
@@ -705,75 +447,17 @@ select_coins(struct fetcher *f, struct coins *c, struct errbuf *err)
 		rc = select_list(f, c, err);
 	else
 		for (i = 0; i < o->ids.n && rc == 0; i++)
-			rc = strlist_add(&c->id, o->ids.v[i],
+			rc = gecko_list_add(&c->id, o->ids.v[i],
 			    strlen(o->ids.v[i]));
 	if (rc == -1 && err->kind == ERR_NONE)
 		errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (rc != 0)
 		return rc;
-	if (coins_finish(c) == -1)
+	if (gecko_coins_finish(c) == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (c->id.n == 0)
 		return errbuf_set(err, ERR_CONFIG, "no coins selected");
 	return 0;
-}
-
-/* ---- planning the calls of a poll ---- */
-
-/* The query after the ids, the same for every call of a poll. */
-static int
-query_tail(const struct opts *o, struct buf *b)
-{
-	size_t i;
-
-	buf_puts(b, "&vs_currencies=");
-	for (i = 0; i < o->vs.n; i++) {
-		if (i > 0)
-			buf_putc(b, ',');
-		buf_puts(b, o->vs.v[i]);
-	}
-	if (o->market)
-		buf_puts(b, "&include_market_cap=true&include_24hr_vol=true"
-		    "&include_24hr_change=true");
-	return buf_puts(b, "&include_last_updated_at=true");
-}
-
-/* Splits the ids into as few /simple/price calls as GECKO_URL_MAX allows;
- * starts[] receives the first id of each call. */
-static size_t
-plan_calls(const struct fetcher *f, const struct coins *c, size_t *starts,
-    struct errbuf *err)
-{
-	struct buf tail = BUF_INIT;
-	size_t *lens, i, fixed, n = 0;
-	char *enc;
-
-	if ((lens = calloc(c->id.n + 1, sizeof(size_t))) == NULL ||
-	    query_tail(f->o, &tail) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-		goto out;
-	}
-	fixed = strlen(f->base) + strlen("/simple/price?ids=") + tail.len;
-	if (fixed + 64 > GECKO_URL_MAX) {
-		errbuf_set(err, ERR_USAGE, "--base-url and --vs leave no room "
-		    "for ids in a %d-byte URL", GECKO_URL_MAX);
-		goto out;
-	}
-	for (i = 0; i < c->id.n; i++) {
-		if ((enc = sigv4_uri_encode(c->id.v[i], strlen(c->id.v[i]),
-		    0)) == NULL) {
-			errbuf_set(err, ERR_SYSTEM, "out of memory");
-			n = 0;
-			goto out;
-		}
-		lens[i] = strlen(enc);
-		free(enc);
-	}
-	n = gecko_plan_groups(lens, c->id.n, GECKO_URL_MAX - fixed, starts);
-out:
-	free(lens);
-	buf_free(&tail);
-	return n;
 }
 
 /* Says so when --every would spend more than the plan's monthly credits. */
@@ -797,300 +481,6 @@ warn_credits(const struct fetcher *f, size_t calls)
 	    gecko_plan_name(f->plan), need_s);
 }
 
-/* ---- one poll ---- */
-
-static int
-on_member(void *arg, struct gecko_span id, struct gecko_span key,
-    struct gecko_span value)
-{
-	struct group *g = arg;
-	const struct opts *o = g->o;
-	struct slot *s;
-	long k = coins_find(g->c, id);
-	size_t v, m;
-
-	if (k < 0 || (size_t)k < g->lo || (size_t)k >= g->hi)
-		return 0;	/* not asked for here: ignore */
-	s = &g->slots[(size_t)k - g->lo];
-	s->seen = 1;
-	if (span_is(key, "last_updated_at", NULL)) {
-		s->updated = value;
-		return 0;
-	}
-	for (v = 0; v < o->vs.n; v++) {
-		if (span_is(key, o->vs.v[v], NULL)) {
-			s->val[v * (1 + NMARKET)] = value;
-			return 0;
-		}
-		for (m = 0; m < NMARKET; m++)
-			if (span_is(key, o->vs.v[v], market_suffix[m]))
-				s->val[v * (1 + NMARKET) + 1 + m] = value;
-	}
-	return 0;
-}
-
-static void
-put_span(struct buf *b, struct gecko_span s)
-{
-	if (s.p == NULL)
-		buf_puts(b, "null");
-	else
-		buf_append(b, s.p, s.n);
-}
-
-/* A cell's text: strings without their quotes, null as "-". */
-static void
-table_cell(struct table *t, struct gecko_span s)
-{
-	if (s.p == NULL)
-		buf_putc(&t->rows, '-');
-	else if (s.n >= 2 && s.p[0] == '"')
-		buf_append(&t->rows, s.p + 1, s.n - 2);
-	else
-		buf_append(&t->rows, s.p, s.n);
-	buf_putc(&t->rows, '\t');
-}
-
-static void
-table_text(struct table *t, const char *s)
-{
-	struct gecko_span sp = { s, strlen(s) };
-
-	table_cell(t, sp);
-}
-
-/* One record: JSON for a pipe, or a row of the table for a person. */
-static void
-emit(const struct opts *o, struct buf *out, struct table *t, const char *ts,
-    const char *id, const char *vs, const struct gecko_span *val,
-    const char *updated, int stale)
-{
-	size_t m;
-
-	if (t != NULL) {
-		table_text(t, id);
-		table_text(t, vs);
-		table_cell(t, val[0]);
-		table_text(t, updated ? updated : "-");
-		for (m = 0; o->market && m < NMARKET; m++)
-			table_cell(t, val[1 + m]);
-		if (o->stale == STALE_MARK)
-			table_text(t, stale ? "stale" : "");
-		buf_putc(&t->rows, '\n');
-		return;
-	}
-	buf_puts(out, "{\"ts\":\"");
-	buf_puts(out, ts);
-	buf_puts(out, "\",\"crypto\":");
-	json_str(out, id);
-	buf_puts(out, ",\"vs\":");
-	json_str(out, vs);
-	buf_puts(out, ",\"price\":");
-	put_span(out, val[0]);
-	buf_puts(out, ",\"updated\":");
-	if (updated != NULL)
-		buf_printf(out, "\"%s\"", updated);
-	else
-		buf_puts(out, "null");
-	for (m = 0; o->market && m < NMARKET; m++) {
-		buf_printf(out, ",\"%s\":", market_names[m]);
-		put_span(out, val[1 + m]);
-	}
-	if (o->stale == STALE_MARK)
-		buf_puts(out, stale ? ",\"stale\":true" : ",\"stale\":false");
-	buf_puts(out, "}\n");
-}
-
-/* Notes for stderr, collected over a poll: "a/usd, b/eur". */
-static void
-note(struct buf *b, const char *id, const char *vs)
-{
-	if (b->len > 0)
-		buf_puts(b, ", ");
-	buf_puts(b, id);
-	if (vs != NULL) {
-		buf_putc(b, '/');
-		buf_puts(b, vs);
-	}
-}
-
-struct poll_ctx {
-	const struct opts *o;
-	struct coins *c;
-	const char *ts;
-	struct buf *out;
-	struct table *table;
-	struct stats st;
-	struct buf nulls, unknown;
-};
-
-/* Prints the coins of one group in selection order. */
-static void
-emit_group(struct poll_ctx *p, const struct group *g)
-{
-	const struct opts *o = p->o;
-	char upd[40];
-	size_t i, v;
-
-	for (i = g->lo; i < g->hi; i++) {
-		const struct slot *s = &g->slots[i - g->lo];
-		long long secs = span_seconds(s->updated);
-		int stale = secs > 0 && secs == p->c->prev_updated[i];
-
-		if (!s->seen) {
-			p->st.unknown++;
-			if (!p->c->told[i])
-				note(&p->unknown, p->c->id.v[i], NULL);
-			p->c->told[i] = 1;
-			continue;
-		}
-		if (secs > 0)
-			gecko_iso8601(secs * 1000, upd, sizeof(upd));
-		p->c->prev_updated[i] = secs;
-		for (v = 0; v < o->vs.n; v++) {
-			const struct gecko_span *val =
-			    &s->val[v * (1 + NMARKET)];
-
-			if (span_null(val[0])) {
-				p->st.nulls++;
-				note(&p->nulls, p->c->id.v[i], o->vs.v[v]);
-			} else if (stale && o->stale == STALE_SKIP)
-				p->st.stale++;
-			else {
-				p->st.records++;
-				emit(o, p->out, p->table, p->ts,
-				    p->c->id.v[i], o->vs.v[v], val,
-				    secs > 0 ? upd : NULL, stale);
-			}
-		}
-	}
-}
-
-/* One /simple/price call for the ids [lo, hi). */
-static int
-poll_group(struct fetcher *f, struct poll_ctx *p, size_t lo, size_t hi,
-    const char *tail, struct errbuf *err)
-{
-	struct http_response r;
-	struct buf path = BUF_INIT;
-	struct group g = { f->o, p->c, lo, hi, NULL };
-	struct gecko_span *vals = NULL;
-	size_t i, nv = f->o->vs.n * (1 + NMARKET);
-	char *enc;
-	int rc = -1;
-
-	memset(&r, 0, sizeof(r));
-	g.slots = calloc(hi - lo, sizeof(*g.slots));
-	vals = calloc((hi - lo) * nv + 1, sizeof(*vals));
-	if (g.slots == NULL || vals == NULL ||
-	    buf_reserve(&path, 32 + 3 * GECKO_URL_MAX) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-		goto out;
-	}
-	buf_puts(&path, "/simple/price?ids=");
-	for (i = lo; i < hi; i++) {
-		g.slots[i - lo].val = vals + (i - lo) * nv;
-		if (i > lo)
-			buf_putc(&path, ',');
-		if ((enc = sigv4_uri_encode(p->c->id.v[i],
-		    strlen(p->c->id.v[i]), 0)) == NULL ||
-		    buf_puts(&path, enc) == -1) {
-			free(enc);
-			errbuf_set(err, ERR_SYSTEM, "out of memory");
-			goto out;
-		}
-		free(enc);
-	}
-	buf_puts(&path, tail);
-	if ((rc = fetch(f, path.data, &r, err)) != 0)
-		goto out;
-	if (gecko_scan_prices(r.body.data, r.body.len, on_member, &g,
-	    err) == -1) {
-		rc = errbuf_prefix(err, "/simple/price");
-		goto out;
-	}
-	emit_group(p, &g);
-out:
-	http_response_free(&r);
-	buf_free(&path);
-	free(g.slots);
-	free(vals);
-	return rc;
-}
-
-/* Column widths of the rows; returns the number of rows. */
-static size_t
-table_widths(const struct table *t, size_t *w)
-{
-	const char *p = t->rows.data, *end = p + t->rows.len;
-	size_t col = 0, nrows = 0, n;
-
-	while (p < end) {
-		n = strcspn(p, "\t\n");
-		if (p[n] == '\t') {
-			if (col < t->ncols && n > w[col])
-				w[col] = n;
-			col++;
-		} else {
-			col = 0;
-			nrows++;
-		}
-		p += n + 1;
-	}
-	return nrows;
-}
-
-/* Numbers right-aligned, text left, two spaces between columns. */
-static void
-table_print(const struct opts *o, struct table *t, const char *ts,
-    struct buf *out)
-{
-	size_t w[4 + NMARKET + 1] = { 0 }, col = 0, row = 0, n;
-	const char *p = t->rows.data, *end = p + t->rows.len;
-	int num;
-
-	/* a header alone says nothing */
-	if (table_widths(t, w) <= 1)
-		return;
-	buf_printf(out, "%s\n", ts);
-	for (; p < end; p += n + 1) {
-		n = strcspn(p, "\t\n");
-		if (p[n] == '\n') {
-			while (out->len > 0 && out->data[out->len - 1] == ' ')
-				out->len--;
-			buf_putc(out, '\n');
-			col = 0;
-			row++;
-			continue;
-		}
-		num = row > 0 && (col == 2 || (o->market && col >= 4 &&
-		    col < 4 + NMARKET));
-		buf_printf(out, num ? "%*.*s  " : "%-*.*s  ", (int)w[col],
-		    (int)n, p);
-		col++;
-	}
-}
-
-static void
-table_header(const struct opts *o, struct table *t)
-{
-	static const char *const market[NMARKET] = {
-		"MARKET_CAP", "VOLUME_24H", "CHANGE_24H"
-	};
-	size_t m;
-
-	table_text(t, "CRYPTO");
-	table_text(t, "VS");
-	table_text(t, "PRICE");
-	table_text(t, "UPDATED");
-	for (m = 0; o->market && m < NMARKET; m++)
-		table_text(t, market[m]);
-	if (o->stale == STALE_MARK)
-		table_text(t, "STALE");
-	t->ncols = 4 + (o->market ? NMARKET : 0) + (o->stale == STALE_MARK);
-	buf_putc(&t->rows, '\n');
-}
-
 /* Writes a poll's output at once, so a reader never waits on a buffer. */
 static int
 write_out(struct buf *out, struct errbuf *err)
@@ -1108,7 +498,7 @@ fail:
 }
 
 static void
-report_poll(const struct opts *o, struct poll_ctx *p)
+report_poll(const struct opts *o, const struct gecko_poll *p)
 {
 	if (o->quiet)
 		return;
@@ -1124,49 +514,60 @@ report_poll(const struct opts *o, struct poll_ctx *p)
 		    p->ts, p->st.records, p->st.stale);
 }
 
+/* One /simple/price call for the ids [lo, hi). */
+static int
+poll_group(struct fetcher *f, struct gecko_poll *p, size_t lo, size_t hi,
+    const char *tail, struct errbuf *err)
+{
+	struct http_response r;
+	struct buf path = BUF_INIT;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (gecko_price_path(p->c, lo, hi, tail, &path) == -1)
+		rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
+	else if ((rc = fetch(f, path.data, &r, err)) == 0 &&
+	    (rc = gecko_poll_add(p, lo, hi, r.body.data, r.body.len,
+	    err)) == -1)
+		errbuf_prefix(err, "/simple/price");
+	http_response_free(&r);
+	buf_free(&path);
+	return rc;
+}
+
 /* Every call of one poll; what arrived is printed even if a call fails. */
 static int
-poll_once(struct fetcher *f, struct coins *c, const size_t *starts,
-    size_t ncalls, const char *ts, struct stats *total, struct errbuf *err)
+poll_once(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
+    size_t ncalls, const char *ts, struct gecko_stats *total,
+    struct errbuf *err)
 {
 	const struct opts *o = f->o;
-	struct poll_ctx p;
-	struct table t;
-	struct buf out = BUF_INIT, tail = BUF_INIT;
+	struct gecko_poll p;
+	struct buf tail = BUF_INIT;
 	struct errbuf werr;
 	size_t i;
 	int rc = 0;
 
-	memset(&p, 0, sizeof(p));
-	memset(&t, 0, sizeof(t));
-	p.o = o, p.c = c, p.ts = ts, p.out = &out;
-	if (o->table) {
-		p.table = &t;
-		table_header(o, &t);
-	}
-	if (query_tail(o, &tail) == -1)
+	gecko_poll_begin(&p, &o->fmt, c, ts);
+	if (gecko_query_tail(&o->fmt, &tail) == -1)
 		rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
 	for (i = 0; i < ncalls && rc == 0; i++)
 		rc = poll_group(f, &p, starts[i],
 		    i + 1 < ncalls ? starts[i + 1] : c->id.n, tail.data, err);
-	if (o->table)
-		table_print(o, &t, ts, &out);
+	gecko_poll_end(&p);
 	report_poll(o, &p);
 	total->records += p.st.records;
 	total->nulls += p.st.nulls;
 	total->stale += p.st.stale;
 	total->unknown += p.st.unknown;
-	if (write_out(&out, &werr) != 0) {
+	if (write_out(&p.out, &werr) != 0) {
 		if (rc == -1)
 			fprintf(stderr, PROG ": %s: %s\n", ts, err->msg);
 		*err = werr;
 		rc = WRITE_FAILED;
 	}
-	buf_free(&t.rows);
-	buf_free(&out);
+	gecko_poll_free(&p);
 	buf_free(&tail);
-	buf_free(&p.nulls);
-	buf_free(&p.unknown);
 	return rc;
 }
 
@@ -1184,11 +585,11 @@ report_fail(const char *ts, const struct errbuf *err)
 
 /* Polls until --count, a signal, or a failure that will not pass. */
 static int
-poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
+poll_loop(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
     size_t ncalls, struct errbuf *err)
 {
 	const struct opts *o = f->o;
-	struct stats total = { 0, 0, 0, 0 };
+	struct gecko_stats total = { 0, 0, 0, 0 };
 	long long slot = -1, ts_ms, n;
 	long failed = 0, polls = 0;
 	enum errbuf_kind worst = ERR_NONE;
@@ -1236,7 +637,7 @@ static int
 run(const struct opts *o)
 {
 	struct fetcher f;
-	struct coins c;
+	struct gecko_coins c;
 	struct errbuf err;
 	size_t *starts = NULL, ncalls;
 	int rc, code;
@@ -1259,7 +660,8 @@ run(const struct opts *o)
 		goto out;
 	}
 	if ((starts = calloc(c.id.n + 1, sizeof(size_t))) == NULL ||
-	    (ncalls = plan_calls(&f, &c, starts, &err)) == 0) {
+	    (ncalls = gecko_plan_calls(f.base, &c, &o->fmt, starts,
+	    &err)) == 0) {
 		if (starts == NULL)
 			errbuf_set(&err, ERR_SYSTEM, "out of memory");
 		code = report_fail(NULL, &err);
@@ -1275,7 +677,7 @@ out:
 	fetcher_free(&f);
 out_nofetcher:
 	free(starts);
-	coins_free(&c);
+	gecko_coins_free(&c);
 	return code;
 }
 
@@ -1313,7 +715,7 @@ static const struct option longopts[] = {
 
 /* Reads ids one per line or comma-separated; '#' starts a comment. */
 static int
-read_ids_file(const char *path, struct strlist *ids, struct errbuf *err)
+read_ids_file(const char *path, struct gecko_list *ids, struct errbuf *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
@@ -1324,7 +726,7 @@ read_ids_file(const char *path, struct strlist *ids, struct errbuf *err)
 		return errbuf_set(err, ERR_USAGE, "%s: %s", path,
 		    strerror(errno));
 	while (rc == 0 && getline(&line, &cap, f) != -1)
-		if (strlist_split(ids, line) == -1)
+		if (gecko_list_split(ids, line) == -1)
 			rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
 	if (rc == 0 && ferror(f))
 		rc = errbuf_set(err, ERR_USAGE, "%s: %s", path,
@@ -1388,7 +790,7 @@ parse_what(struct opts *o, int ch, const char *arg)
 	errbuf_clear(&err);
 	switch (ch) {
 	case 'i':
-		if (strlist_split(&o->ids, arg) == -1)
+		if (gecko_list_split(&o->ids, arg) == -1)
 			return EXIT_TEMPORARY;
 		return 0;
 	case 'I':
@@ -1405,8 +807,8 @@ parse_what(struct opts *o, int ch, const char *arg)
 			return usage_error("--first: %s", err.msg);
 		return 0;
 	case 'c':
-		strlist_free(&o->vs);
-		if (strlist_split(&o->vs, arg) == -1)
+		gecko_list_free(&o->vs);
+		if (gecko_list_split(&o->vs, arg) == -1)
 			return EXIT_TEMPORARY;
 		return 0;
 	case 'm': o->market = 1; return 0;
@@ -1414,7 +816,7 @@ parse_what(struct opts *o, int ch, const char *arg)
 		if (parse_choice(arg, stales, &i) == -1)
 			return usage_error("--stale: '%s': expected skip, "
 			    "mark or keep", arg);
-		o->stale = (enum stale_mode)i;
+		o->stale = (enum gecko_stale)i;
 		return 0;
 	case 'f':
 		if (parse_choice(arg, formats, &o->table) == -1)
@@ -1529,7 +931,7 @@ validate(struct opts *o)
 		    "--plan pro");
 	if (o->count > 0 && o->every_ms == 0)
 		return usage_error("--count needs --every");
-	if (o->vs.n == 0 && strlist_add(&o->vs, "usd", 3) == -1)
+	if (o->vs.n == 0 && gecko_list_add(&o->vs, "usd", 3) == -1)
 		return EXIT_TEMPORARY;
 	for (i = 0; i < o->vs.n; i++)
 		for (p = o->vs.v[i]; *p != '\0'; p++) {
@@ -1574,13 +976,17 @@ main(int argc, char *argv[])
 		code = ch == '?' || ch == ':' ? cli_getopt_error(PROG, ch,
 		    argv) : parse_one(&o, ch, optarg, &done);
 	for (; code == 0 && !done && optind < argc; optind++)
-		if (strlist_split(&o.ids, argv[optind]) == -1)
+		if (gecko_list_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;
 	if (code == 0 && !done)
 		code = validate(&o);
+	o.fmt.vs = &o.vs;
+	o.fmt.market = o.market;
+	o.fmt.stale = o.stale;
+	o.fmt.table = o.table;
 	if (code == 0 && !done)
 		code = run(&o);
-	strlist_free(&o.ids);
-	strlist_free(&o.vs);
+	gecko_list_free(&o.ids);
+	gecko_list_free(&o.vs);
 	return code;
 }
