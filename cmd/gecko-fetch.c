@@ -14,12 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "buf.h"
 #include "cli.h"
 #include "errbuf.h"
 #include "gecko.h"
+#include "geckoclient.h"
 #include "geckopoll.h"
 #include "http.h"
 #include "ndjson.h"
@@ -29,7 +28,6 @@
 #define DEFAULT_MAX_BACKOFF_MS 75000LL	/* a minute window plus jitter */
 #define DEFAULT_RETRIES 3
 #define BACKOFF_BASE_MS 1000LL
-#define MAX_KEY_LEN 256			/* keys are ~30 characters */
 
 /* Set after a stop signal: callers unwind without another message. */
 #define STOPPED (-2)
@@ -147,71 +145,6 @@ jitter(void)
 
 /* ---- keys, plans and calls ---- */
 
-/* The key's first line, trimmed; the file is the user's, so it is read
- * into memory we wipe. */
-static int
-read_key_file(const char *path, char **key, struct errbuf *err)
-{
-	char line[MAX_KEY_LEN + 2];
-	FILE *f;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return errbuf_set(err, ERR_CONFIG, "%s: %s", path,
-		    strerror(errno));
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	n = strcspn(line, " \t\r\n");
-	if (n == 0 || n > MAX_KEY_LEN) {
-		OPENSSL_cleanse(line, sizeof(line));
-		return errbuf_set(err, ERR_CONFIG, "%s: %s", path,
-		    n == 0 ? "no key on the first line" : "key too long");
-	}
-	*key = strndup(line, n);
-	OPENSSL_cleanse(line, sizeof(line));
-	return *key == NULL ? errbuf_set(err, ERR_SYSTEM, "out of memory") : 0;
-}
-
-/*
- * Command line over environment: --api-key-file with --plan (demo when not
- * given); else the plan's variable; with no --plan, a Pro key wins over a
- * Demo key, and no key at all means the public, keyless API.
- */
-static int
-resolve_key(struct fetcher *f, struct errbuf *err)
-{
-	const struct opts *o = f->o;
-	const char *pro = getenv("COINGECKO_PRO_API_KEY");
-	const char *demo = getenv("COINGECKO_DEMO_API_KEY");
-	const char *env = NULL;
-
-	if (pro != NULL && *pro == '\0')
-		pro = NULL;
-	if (demo != NULL && *demo == '\0')
-		demo = NULL;
-	if (o->key_file != NULL) {
-		f->plan = o->plan_set ? o->plan : GECKO_DEMO;
-		return read_key_file(o->key_file, &f->key, err);
-	}
-	if (o->plan_set)
-		f->plan = o->plan;
-	else
-		f->plan = pro ? GECKO_PRO : demo ? GECKO_DEMO : GECKO_PUBLIC;
-	if (f->plan == GECKO_PRO)
-		env = pro;
-	else if (f->plan == GECKO_DEMO)
-		env = demo;
-	if (f->plan != GECKO_PUBLIC && env == NULL)
-		return errbuf_set(err, ERR_CONFIG, "--plan %s needs a key: set "
-		    "COINGECKO_%s_API_KEY or use --api-key-file",
-		    gecko_plan_name(f->plan),
-		    f->plan == GECKO_PRO ? "PRO" : "DEMO");
-	if (env != NULL && (f->key = strdup(env)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	return 0;
-}
-
 static void
 trace_line(void *arg, const char *line)
 {
@@ -229,7 +162,8 @@ fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
 
 	memset(f, 0, sizeof(*f));
 	f->o = o;
-	if (resolve_key(f, err) == -1)
+	if (gecko_key_resolve(o->plan_set, o->plan, o->key_file, &f->plan,
+	    &f->key, err) == -1)
 		return -1;
 	base = o->base_url ? o->base_url : gecko_plan_url(f->plan);
 	n = strlen(base);
@@ -267,10 +201,7 @@ static void
 fetcher_free(struct fetcher *f)
 {
 	http_multi_free(f->http);
-	if (f->key != NULL) {
-		OPENSSL_cleanse(f->key, strlen(f->key));
-		free(f->key);
-	}
+	gecko_key_free(f->key);
 	free(f->base);
 	gecko_rate_free(&f->rate);
 }
