@@ -341,10 +341,13 @@ gecko_error_from_body(long status, const char *body, size_t len,
 static int
 scan_error(struct errbuf *err)
 {
-	char *col = strstr(err->msg, " (column ");
-	unsigned long n;
+	static const char tag[] = " (column ";
+	char *col = strstr(err->msg, tag), *end = NULL;
+	unsigned long n = 0;
 
-	if (col != NULL && sscanf(col, " (column %lu)", &n) == 1 && n > 0)
+	if (col != NULL)
+		n = strtoul(col + sizeof(tag) - 1, &end, 10);
+	if (n > 0 && *end == ')')
 		snprintf(col, sizeof(err->msg) - (size_t)(col - err->msg),
 		    " at byte %lu", n - 1);
 	err->kind = ERR_TEMP;	/* a bad answer: the next one may be fine */
