@@ -17,8 +17,28 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# A package pkg-config cannot find stops the build here, by name, instead
+# of a "jansson.h: No such file" later. Targets that compile nothing (clean,
+# uninstall, demo: it installs the packages first) skip the check.
+NO_PKG_GOALS = clean uninstall demo fuzz-clean
+ifneq ($(filter-out $(NO_PKG_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
+$(error cannot run $(PKG_CONFIG) (run scripts/install-deps))
+endif
+PKG_MISSING := $(shell for p in $(PKGS); do \
+	$(PKG_CONFIG) --exists $$p 2>/dev/null || printf '%s ' $$p; done)
+ifneq ($(strip $(PKG_MISSING)),)
+$(error pkg-config cannot find: $(strip $(PKG_MISSING)) \
+	(run scripts/install-deps))
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+endif
+# -MMD -MP: each object gets a .d file naming every header it includes, so
+# editing any header (lib/, tests/unit/stubsrv.h, tests/fuzz/fuzz.h)
+# rebuilds exactly the objects that use it. An object without its .d (built
+# before, or the .d deleted) is rebuilt once through the empty .d rule.
+DEPFLAGS = -MMD -MP
 ALL_CPPFLAGS = -Ilib -D_POSIX_C_SOURCE=200809L \
 	-DCOINPIPE_VERSION='"$(VERSION)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(PKG_CFLAGS) $(CFLAGS)
@@ -27,6 +47,11 @@ ALL_LDLIBS = $(PKG_LIBS) -lm $(LDLIBS)
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA = $(BUILD)/libcoinpipe.a
+# The tools' shared front (options, messages): it prints, so it is not in
+# lib/; its own archive, linked into each tool before libcoinpipe.a.
+TOOL_SRC = $(sort $(wildcard cmd/common/*.c))
+TOOL_OBJ = $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TOOLA = $(BUILD)/libcoinpipe-tool.a
 
 TOOLS = $(sort $(notdir $(basename $(wildcard cmd/*.c))))
 BINS = $(TOOLS:%=$(BUILD)/%)
@@ -41,21 +66,28 @@ HELPER_BINS = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 # the issue and tests/README.md give it), inside the build tree otherwise.
 SIGV4_CASES = $(if $(filter build,$(BUILD)),tests/sigv4-cases,$(BUILD)/tests/sigv4-cases)
 
-.PHONY: all check test unit e2e asan valgrind chaos lint install uninstall \
-	clean bench demo
+.PHONY: all tests-build check test unit e2e asan valgrind chaos lint \
+	lint-layers install uninstall clean bench demo
 
 all: $(BINS)
 
-$(BUILD)/%.o: %.c lib/*.h
+$(BUILD)/%.o: %.c $(BUILD)/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-$(BUILD)/%: $(BUILD)/cmd/%.o $(LIBA)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(ALL_LDLIBS)
+$(TOOLA): $(TOOL_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(TOOL_OBJ)
+
+$(BUILD)/%: $(BUILD)/cmd/%.o $(TOOLA) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLA) $(LIBA) $(ALL_LDLIBS)
+
+$(BUILD)/tests/test_tool: $(BUILD)/tests/unit/test_tool.o $(TOOLA) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOLA) $(LIBA) $(ALL_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(ALL_LDLIBS)
@@ -63,9 +95,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(ALL_LDLIBS)
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/tap.h lib/*.h
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(BUILD)/tests/unit/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(DEPFLAGS) -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
 
 $(SIGV4_CASES): $(BUILD)/tests/sigv4-cases.o $(LIBA)
 	@mkdir -p $(@D)
@@ -108,15 +140,17 @@ chaos: all
 # cppcheck does not read system headers: tests/lint/jansson.cfg tells it
 # jansson's loop macros.
 LINT_TIDY_OUT = $(BUILD)/lint-clang-tidy.out
-lint:
+# The layer check (lint-layers, below) is on unless LINT_LAYERS=0.
+LINT_LAYERS ?= 1
+lint: $(if $(filter 1,$(LINT_LAYERS)),lint-layers)
 	@for f in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$f || exit 1; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--library=tests/lint/jansson.cfg \
 		--inline-suppr --std=c11 -Ilib -Itests/unit \
-		$(LIB_SRC) $(wildcard cmd/*.c tests/*.c) $(UNIT_SRC)
+		$(LIB_SRC) $(wildcard cmd/*.c tests/*.c) $(TOOL_SRC) $(UNIT_SRC)
 	@mkdir -p $(BUILD)
-	@echo clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c)
-	@clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) -- \
+	@echo clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC)
+	@clang-tidy --quiet $(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC) -- \
 		$(ALL_CPPFLAGS) -std=c11 $(PKG_CFLAGS) >$(LINT_TIDY_OUT) 2>&1; \
 	rc=$$?; \
 	grep -v -E '^[0-9]+ (warning|error)s? (and [0-9]+ (warning|error)s? )?generated\.$$' \
@@ -124,6 +158,15 @@ lint:
 	if [ $$rc -ne 0 ] || grep -q -E ': (warning|error): ' $(LINT_TIDY_OUT); \
 	then echo "make lint: clang-tidy reported findings (exit $$rc)" >&2; \
 		exit 1; fi
+
+# The layers of lib/ run one way (tests/lint/layers, its own test first):
+# no circle among the modules, no module but lib/cli uses lib/cli, none
+# prints or exits. Derived from the objects' symbols, so it builds them.
+# LINT_LAYERS=0 (set above) leaves it out of `make lint`.
+lint-layers: $(LIB_OBJ)
+	@tests/lint/layers.t >$(BUILD)/lint-layers-test.out 2>&1 || \
+	    { cat $(BUILD)/lint-layers-test.out; exit 1; }
+	tests/lint/layers $(LIB_OBJ)
 
 # Shell completion: bash-completion loads completions/<command> on demand,
 # so the one bash file (it completes all the tools) goes in once per tool;
@@ -162,7 +205,16 @@ bench: all
 demo:
 	scripts/demo
 
-.SECONDARY:
+# Objects that only a pattern rule names (build/cmd/*.o) stay after the link.
+.PRECIOUS: $(BUILD)/%.o
+
+# The header dependencies -MMD wrote (none before the first build). Each .d
+# is named here so it is no intermediate file: a missing one rebuilds its
+# object.
+DEP_FILES = $(patsubst %.c,$(BUILD)/%.d,$(LIB_SRC) $(wildcard cmd/*.c) $(TOOL_SRC) \
+	$(UNIT_SRC) $(HELPER_SRC) tests/sigv4-cases.c)
+$(DEP_FILES): ;
+-include $(wildcard $(DEP_FILES))
 
 # Fuzzing (libFuzzer with clang; each harness also builds as a plain
 # replay program that CI runs over the committed corpus).

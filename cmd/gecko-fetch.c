@@ -22,12 +22,15 @@
 #include "geckopoll.h"
 #include "http.h"
 #include "ndjson.h"
+#include "retry.h"
+
+#include "common/tool.h"
 
 #define PROG "gecko-fetch"
 #define DEFAULT_TIMEOUT_MS 30000LL
 #define DEFAULT_MAX_BACKOFF_MS 75000LL	/* a minute window plus jitter */
 #define DEFAULT_RETRIES 3
-#define BACKOFF_BASE_MS 1000LL
+#define BACKOFF_BASE_MS 1000L
 
 /* Set after a stop signal: callers unwind without another message. */
 #define STOPPED (-2)
@@ -53,6 +56,7 @@ struct opts {
 	long long max_backoff_ms, timeout_ms;
 	int retries;
 	int verbose, quiet;
+	struct tool_common common;	/* parsed; -q and -v copied above */
 	struct gecko_format fmt;	/* vs, market, stale, table */
 };
 
@@ -108,7 +112,6 @@ usage(FILE *f)
 	    f);
 }
 
-#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
 
 /* ---- small helpers ---- */
 
@@ -137,20 +140,10 @@ sleep_until_wall(long long when_ms)
 	return cli_stop_signal ? STOPPED : 0;
 }
 
-static double
-jitter(void)
-{
-	return (double)rand() / ((double)RAND_MAX + 1.0);
-}
-
 /* ---- keys, plans and calls ---- */
 
-static void
-trace_line(void *arg, const char *line)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": %s\n", line);
-}
+/* The client's old name, until it moves to lib/gecko. */
+#define trace_line tool_trace_line
 
 static int
 fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
@@ -233,25 +226,30 @@ call(struct fetcher *f, const struct http_request *req,
 	return d.rc;
 }
 
-/* How long to wait before retrying a failed call; -1: do not retry. */
+/*
+ * How long to wait before retrying a failed call; -1: do not retry. A 429
+ * is throttling: the server's Retry-After, else the next rate window, is
+ * honoured up to --max-backoff like every other wait.
+ */
 static long long
 retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
     int attempt, const struct errbuf *err)
 {
-	const char *ra;
-	long ms;
+	struct retry_policy p = { BACKOFF_BASE_MS, BACKOFF_BASE_MS,
+		(long)f->o->max_backoff_ms, (long)f->o->max_backoff_ms };
+	int throttled = rc == 0 && r->status == 429;
+	long ra = -1;
 
 	if (err->kind != ERR_TEMP || attempt >= f->o->retries)
 		return -1;
-	if (rc == 0 && r->status == 429) {
-		ra = http_response_header(r, "Retry-After");
-		if ((ms = http_retry_after_ms(ra, (long)time(NULL))) >= 0)
-			return ms;
-		return gecko_backoff_429_ms(cli_wall_ms(), jitter(),
-		    f->o->max_backoff_ms);
+	if (throttled) {
+		ra = http_retry_after_ms(http_response_header(r,
+		    "Retry-After"), (long)time(NULL));
+		if (ra < 0)
+			ra = gecko_rate_window_ms(cli_wall_ms(),
+			    retry_jitter());
 	}
-	return gecko_backoff_ms(attempt, BACKOFF_BASE_MS, f->o->max_backoff_ms,
-	    jitter());
+	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
 }
 
 /* One call with the limiter and retries. path is "/simple/price?...". */
@@ -580,7 +578,6 @@ run(const struct opts *o)
 		code = report_fail(NULL, &err);
 		goto out_nofetcher;
 	}
-	srand((unsigned)(time(NULL) ^ getpid()));
 	if (fetcher_init(&f, o, &err) == -1) {
 		code = report_fail(NULL, &err);
 		goto out;
@@ -637,10 +634,7 @@ static const struct option longopts[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "max-backoff", required_argument, NULL, OPT_MAX_BACKOFF },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	TOOL_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -726,16 +720,16 @@ parse_what(struct opts *o, int ch, const char *arg)
 		return 0;
 	case 'I':
 		if (read_ids_file(arg, &o->ids, &err) == -1)
-			return usage_error("--ids-file %s", err.msg);
+			return tool_usage_error("--ids-file %s", err.msg);
 		return 0;
 	case 't':
 		if (cli_parse_llong(arg, 1, 100000, &o->top, &err) == -1)
-			return usage_error("--top: %s", err.msg);
+			return tool_usage_error("--top: %s", err.msg);
 		return 0;
 	case 'a': o->all = 1; return 0;
 	case OPT_FIRST:
 		if (cli_parse_llong(arg, 1, 10000000, &o->first, &err) == -1)
-			return usage_error("--first: %s", err.msg);
+			return tool_usage_error("--first: %s", err.msg);
 		return 0;
 	case 'c':
 		gecko_list_free(&o->vs);
@@ -745,24 +739,25 @@ parse_what(struct opts *o, int ch, const char *arg)
 	case 'm': o->market = 1; return 0;
 	case 's':
 		if (parse_choice(arg, stales, &i) == -1)
-			return usage_error("--stale: '%s': expected skip, "
+			return tool_usage_error("--stale: '%s': expected skip, "
 			    "mark or keep", arg);
 		o->stale = (enum gecko_stale)i;
 		return 0;
 	case 'f':
 		if (parse_choice(arg, formats, &o->table) == -1)
-			return usage_error("--format: '%s': expected json "
+			return tool_usage_error("--format: '%s': expected json "
 			    "or table", arg);
 		return 0;
 	case 'e':
 		if (cli_parse_duration_ms(arg, &o->every_ms, &err) == -1)
-			return usage_error("--every: %s", err.msg);
+			return tool_usage_error("--every: %s", err.msg);
 		if (o->every_ms < 1000)
-			return usage_error("--every: '%s': at least 1s", arg);
+			return tool_usage_error("--every: '%s': at least 1s",
+			    arg);
 		return 0;
 	case 'n':
 		if (cli_parse_llong(arg, 1, LLONG_MAX, &o->count, &err) == -1)
-			return usage_error("--count: %s", err.msg);
+			return tool_usage_error("--count: %s", err.msg);
 		return 0;
 	}
 	return -1;
@@ -782,7 +777,7 @@ parse_how(struct opts *o, int ch, const char *arg)
 	switch (ch) {
 	case 'p':
 		if (parse_choice(arg, plans, &i) == -1)
-			return usage_error("--plan: '%s': expected public, "
+			return tool_usage_error("--plan: '%s': expected public, "
 			    "demo or pro", arg);
 		o->plan = (enum gecko_plan)i;
 		o->plan_set = 1;
@@ -791,56 +786,39 @@ parse_how(struct opts *o, int ch, const char *arg)
 	case 'b': o->base_url = arg; return 0;
 	case 'r':
 		if (parse_rate(arg, o, &err) == -1)
-			return usage_error("--rate: %s", err.msg);
+			return tool_usage_error("--rate: %s", err.msg);
 		return 0;
 	case OPT_CREDITS:
 		if (cli_parse_llong(arg, 0, LLONG_MAX / 2, &o->credits,
 		    &err) == -1)
-			return usage_error("--credits: %s", err.msg);
+			return tool_usage_error("--credits: %s", err.msg);
 		return 0;
 	case OPT_RETRIES:
 		if (cli_parse_llong(arg, 0, 100, &v, &err) == -1)
-			return usage_error("--retries: %s", err.msg);
+			return tool_usage_error("--retries: %s", err.msg);
 		o->retries = (int)v;
 		return 0;
 	case OPT_MAX_BACKOFF:
 	case OPT_TIMEOUT:
 		if (cli_parse_duration_ms(arg, ch == OPT_TIMEOUT ?
 		    &o->timeout_ms : &o->max_backoff_ms, &err) == -1)
-			return usage_error(ch == OPT_TIMEOUT ? "--timeout: %s" :
-			    "--max-backoff: %s", err.msg);
+			return tool_usage_error("%s: %s", ch == OPT_TIMEOUT ?
+			    "--timeout" : "--max-backoff", err.msg);
 		return 0;
 	}
 	return -1;
 }
 
-/* One option; returns 0, or an exit code for --help/--version/errors. */
+/* One of gecko-fetch's own options; returns 0 or an exit code. */
 static int
-parse_one(struct opts *o, int ch, const char *arg, int *done)
+parse_one(struct opts *o, int ch, const char *arg)
 {
-	char line[512];
 	int rc;
 
 	if ((rc = parse_what(o, ch, arg)) != -1 ||
 	    (rc = parse_how(o, ch, arg)) != -1)
 		return rc;
-	switch (ch) {
-	case 'q': o->quiet = 1; return 0;
-	case 'v': o->verbose++; return 0;
-	case 'h':
-		usage(stdout);
-		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY :
-		    EXIT_ALL_HANDLED;
-	case 'V':
-		cli_version_line(PROG, line, sizeof(line));
-		puts(line);
-		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY :
-		    EXIT_ALL_HANDLED;
-	}
-	fprintf(stderr, "try '" PROG " --help'\n");
-	return EXIT_USAGE;
+	return tool_usage_error("unknown option");
 }
 
 /* Checks what no single option can: one selection, sane currencies. */
@@ -852,23 +830,23 @@ validate(struct opts *o)
 	char *p;
 
 	if (sources == 0)
-		return usage_error("no coins: give ids, --ids, --ids-file, "
+		return tool_usage_error("no coins: give ids, --ids, --ids-file, "
 		    "--top, --all or --first");
 	if (sources > 1)
-		return usage_error("choose one of ids, --top, --all and "
+		return tool_usage_error("choose one of ids, --top, --all and "
 		    "--first");
 	if (o->key_file != NULL && o->plan_set && o->plan == GECKO_PUBLIC)
-		return usage_error("--api-key-file needs --plan demo or "
+		return tool_usage_error("--api-key-file needs --plan demo or "
 		    "--plan pro");
 	if (o->count > 0 && o->every_ms == 0)
-		return usage_error("--count needs --every");
+		return tool_usage_error("--count needs --every");
 	if (o->vs.n == 0 && gecko_list_add(&o->vs, "usd", 3) == -1)
 		return EXIT_TEMPORARY;
 	for (i = 0; i < o->vs.n; i++)
 		for (p = o->vs.v[i]; *p != '\0'; p++) {
 			*p = (char)tolower((unsigned char)*p);
 			if (!isalnum((unsigned char)*p))
-				return usage_error("--vs: '%s': currencies "
+				return tool_usage_error("--vs: '%s': currencies "
 				    "are codes like usd, eur, btc",
 				    o->vs.v[i]);
 		}
@@ -878,14 +856,14 @@ validate(struct opts *o)
 			/* ids are printed in JSON strings: valid UTF-8 */
 			if ((unsigned char)*p < 0x20 ||
 			    (u = ndjson_utf8_len(p, strlen(p))) == 0)
-				return usage_error("'%s': not a coin id",
+				return tool_usage_error("'%s': not a coin id",
 				    o->ids.v[i]);
 			if (u == 1)
 				*p = (char)tolower((unsigned char)*p);
 		}
 	if (o->base_url != NULL && strncmp(o->base_url, "http://", 7) != 0 &&
 	    strncmp(o->base_url, "https://", 8) != 0)
-		return usage_error("--base-url: '%s': expected an "
+		return tool_usage_error("--base-url: '%s': expected an "
 		    "http:// or https:// URL", o->base_url);
 	return 0;
 }
@@ -894,28 +872,34 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int ch, code = 0, done = 0;
+	int ch, code = 0;
 
 	memset(&o, 0, sizeof(o));
+	tool_init(PROG, usage, &o.common);
 	o.credits = -1;
 	o.retries = DEFAULT_RETRIES;
 	o.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
 	o.timeout_ms = DEFAULT_TIMEOUT_MS;
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while (code == 0 && !done && (ch = getopt_long(argc, argv,
-	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:qvhV", longopts, NULL)) != -1)
-		code = ch == '?' || ch == ':' ? cli_getopt_error(PROG, ch,
-		    argv) : parse_one(&o, ch, optarg, &done);
-	for (; code == 0 && !done && optind < argc; optind++)
+	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
+	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:" TOOL_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		code = tool_common_option(&o.common, ch, optarg, argv);
+		if (code == TOOL_NOT_COMMON)
+			code = parse_one(&o, ch, optarg);
+	}
+	o.verbose = o.common.verbose;
+	o.quiet = o.common.quiet;
+	for (; code == 0 && !o.common.done && optind < argc; optind++)
 		if (gecko_list_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;
-	if (code == 0 && !done)
+	if (code == 0 && !o.common.done)
 		code = validate(&o);
 	o.fmt.vs = &o.vs;
 	o.fmt.market = o.market;
 	o.fmt.stale = o.stale;
 	o.fmt.table = o.table;
-	if (code == 0 && !done)
+	if (code == 0 && !o.common.done)
 		code = run(&o);
 	gecko_list_free(&o.ids);
 	gecko_list_free(&o.vs);

@@ -6,14 +6,11 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "aws.h"
 #include "awstool.h"
@@ -26,6 +23,9 @@
 #include "kinesis.h"
 #include "ndjson.h"
 #include "kpl.h"
+#include "retry.h"
+
+#include "common/tool.h"
 
 #define PROG "kin-get"
 /* GetRecords in flight at once: each holds up to a 10 MiB answer, so
@@ -66,8 +66,7 @@ struct opts {
 	enum consumer_format format;
 	const char *checkpoint, *resume;
 	long limit;
-	const char *region, *profile, *endpoint_url;
-	int quiet, verbose;
+	struct tool_common common;
 };
 
 struct shard {
@@ -128,27 +127,6 @@ usage(FILE *f)
 	    "  -h, --help                  this text\n"
 	    "  -V, --version               version and library versions\n",
 	    f);
-}
-
-#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
-
-#define warnx_(...) cli_warnx(PROG, __VA_ARGS__)
-
-static uint32_t
-random32(void)
-{
-	uint32_t r = 0;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (uint32_t)cli_mono_ms() * 2654435761u;
-	return r;
-}
-
-static void
-trace_line(void *arg, const char *line)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": %s\n", line);
 }
 
 /* ---- output ---- */
@@ -212,13 +190,12 @@ report_skip(struct run *r, struct shard *s, const char *seq, long subseq,
 {
 	s->skipped++;
 	r->skipped++;
-	if (r->o->quiet)
-		return;
 	if (subseq >= 0)
-		warnx_("%s seq %s/%ld: skipped: %s", s->node->id, seq, subseq,
-		    why->msg);
+		tool_notice("%s seq %s/%ld: skipped: %s", s->node->id, seq,
+		    subseq, why->msg);
 	else
-		warnx_("%s seq %s: skipped: %s", s->node->id, seq, why->msg);
+		tool_notice("%s seq %s: skipped: %s", s->node->id, seq,
+		    why->msg);
 }
 
 /* Writes one user record; 0, or -1 with err set (memory, stdout). */
@@ -410,8 +387,8 @@ list_shards(struct run *r, struct errbuf *err)
 	if (consumer_graph_merge(&r->graph, &l, NULL, err) == -1 ||
 	    adopt_shards(r, before, err) == -1)
 		goto out;
-	if (r->o->verbose && r->started && r->graph.n > before)
-		warnx_("%zu new shard%s", r->graph.n - before,
+	if (r->started && r->graph.n > before)
+		tool_verbose(1, "%zu new shard%s", r->graph.n - before,
 		    r->graph.n - before == 1 ? "" : "s");
 	r->listed_ms = cli_mono_ms();
 	rc = 0;
@@ -464,9 +441,8 @@ get_iterator(struct run *r, struct shard *s, struct errbuf *err)
 	    s->start.type, s->start.seq, s->start.at, &s->iterator,
 	    err) == -1)
 		return errbuf_prefix(err, "%s", s->node->id);
-	if (r->o->verbose > 1)
-		warnx_("%s: %s%s%s", s->node->id, start_name(s->start.type),
-		    s->start.seq[0] ? " " : "", s->start.seq);
+	tool_verbose(2, "%s: %s%s%s", s->node->id, start_name(s->start.type),
+	    s->start.seq[0] ? " " : "", s->start.seq);
 	s->state = S_READY;
 	s->next_ms = cli_mono_ms();
 	return 0;
@@ -557,17 +533,13 @@ retry_later(struct run *r, struct shard *s, const struct http_multi_done *d,
 	if (++s->failures >= attempts)
 		return errbuf_set(err, ERR_TEMP, "GetRecords %s: %s (%d "
 		    "attempts)", s->node->id, why->msg, s->failures);
-	wait = aws_backoff_ms(s->failures, 0, random32());
 	if (d->rc == 0 && (h = http_response_header(&d->resp,
 	    "Retry-After")) != NULL)
 		ra = http_retry_after_ms(h, (long)time(NULL));
-	if (ra > AWS_MAX_RETRY_AFTER_MS)
-		ra = AWS_MAX_RETRY_AFTER_MS;
-	if (ra > wait)
-		wait = ra;
-	if (r->o->verbose)
-		warnx_("GetRecords %s: %s; retrying in %ld ms", s->node->id,
-		    why->msg, wait);
+	wait = retry_delay_ms(&retry_aws_standard, s->failures, 0, ra,
+	    retry_jitter());
+	tool_verbose(1, "GetRecords %s: %s; retrying in %ld ms", s->node->id,
+	    why->msg, wait);
 	s->state = S_READY;
 	s->next_ms = cli_mono_ms() + wait;
 	return 0;
@@ -587,16 +559,12 @@ throttled(struct run *r, struct shard *s, const struct http_multi_done *d)
 	r->throttled++;
 	if (s->throttles < 30)
 		s->throttles++;
-	wait = aws_backoff_ms(s->throttles, 1, random32());
 	if ((h = http_response_header(&d->resp, "Retry-After")) != NULL)
 		ra = http_retry_after_ms(h, (long)time(NULL));
-	if (ra > AWS_MAX_RETRY_AFTER_MS)
-		ra = AWS_MAX_RETRY_AFTER_MS;
-	if (ra > wait)
-		wait = ra;
-	if (r->o->verbose)
-		warnx_("GetRecords %s: throttled; retrying in %ld ms",
-		    s->node->id, wait);
+	wait = retry_delay_ms(&retry_aws_standard, s->throttles, 1, ra,
+	    retry_jitter());
+	tool_verbose(1, "GetRecords %s: throttled; retrying in %ld ms",
+	    s->node->id, wait);
 	s->state = S_READY;
 	s->next_ms = cli_mono_ms() + wait;
 }
@@ -619,8 +587,7 @@ call_failed(struct run *r, struct shard *s, const struct http_multi_done *d,
 	if (strcmp(ae.code, "ExpiredIteratorException") == 0) {
 		/* a new iterator after the last record handled */
 		r->renewed++;
-		if (r->o->verbose)
-			warnx_("%s: iterator expired; renewing", s->node->id);
+		tool_verbose(1, "%s: iterator expired; renewing", s->node->id);
 		if (++s->failures >= aws_client_max_attempts(r->aws.client) +
 		    2)
 			return errbuf_set(err, ERR_TEMP, "GetRecords %s: %s",
@@ -651,9 +618,8 @@ shard_ended(struct run *r, struct shard *s, const struct kinesis_get_result *g,
 	if (checkpoint_finish(&r->cp, s->node->id, err) == -1)
 		return -1;
 	r->cp_dirty = 1;
-	if (r->o->verbose)
-		warnx_("%s: finished (%zu child shard%s)", s->node->id,
-		    g->nchildren, g->nchildren == 1 ? "" : "s");
+	tool_verbose(1, "%s: finished (%zu child shard%s)", s->node->id,
+	    g->nchildren, g->nchildren == 1 ? "" : "s");
 	/* children we do not know yet: list again to learn their parents */
 	for (i = 0; i < g->nchildren; i++)
 		if (consumer_graph_find(&r->graph, g->child_shards[i]) == NULL)
@@ -810,7 +776,7 @@ summary(const struct run *r)
 	const struct shard *s;
 	size_t i;
 
-	warnx_("%llu records (%llu bytes), %llu skipped, %llu GetRecords "
+	tool_warnx("%llu records (%llu bytes), %llu skipped, %llu GetRecords "
 	    "calls, %llu throttled, %llu iterators renewed",
 	    r->records, r->bytes, r->skipped, r->calls, r->throttled,
 	    r->renewed);
@@ -818,11 +784,11 @@ summary(const struct run *r)
 		if ((s = r->graph.v[i]->arg) == NULL)
 			continue;
 		if (s->last_subseq != CHECKPOINT_NO_SUBSEQ)
-			warnx_("%s: %llu records, %s, at %s/%ld", s->node->id,
-			    s->records, state_names[s->state], s->last_seq,
-			    s->last_subseq);
+			tool_warnx("%s: %llu records, %s, at %s/%ld",
+			    s->node->id, s->records, state_names[s->state],
+			    s->last_seq, s->last_subseq);
 		else
-			warnx_("%s: %llu records, %s%s%s", s->node->id,
+			tool_warnx("%s: %llu records, %s%s%s", s->node->id,
 			    s->records, state_names[s->state],
 			    s->last_seq[0] ? ", at " : "", s->last_seq);
 	}
@@ -837,18 +803,18 @@ open_run(struct run *r, const struct opts *o, struct errbuf *err)
 	memset(&ao, 0, sizeof(ao));
 	ao.prog = PROG;
 	ao.service = "kinesis";
-	ao.region = o->region;
-	ao.profile = o->profile;
-	ao.endpoint_url = o->endpoint_url;
-	ao.trace = o->verbose >= 3 ? 2 : o->verbose == 2;
-	ao.trace_fn = trace_line;
+	ao.region = o->common.region;
+	ao.profile = o->common.profile;
+	ao.endpoint_url = o->common.endpoint_url;
+	ao.trace = tool_trace_level(&o->common);
+	ao.trace_fn = tool_trace_line;
 	ao.stop = &cli_stop_signal;
 	if (cpfile != NULL && checkpoint_load(cpfile, &r->cp, err) == -1)
 		return -1;
 	if (awstool_open(&ao, &r->aws, err) == -1)
 		return -1;
-	if (aws_client_warning(r->aws.client) != NULL && !o->quiet)
-		warnx_("%s", aws_client_warning(r->aws.client));
+	if (aws_client_warning(r->aws.client) != NULL)
+		tool_notice("%s", aws_client_warning(r->aws.client));
 	r->multi = http_multi_new(&r->aws.http, MAX_INFLIGHT, err);
 	if (r->multi == NULL)
 		return -1;
@@ -888,16 +854,16 @@ finish(struct run *r, int rc, struct errbuf *err)
 
 	if (rc == -1 && !r->epipe && !(cli_stop_signal &&
 	    err->kind == ERR_TEMP)) {
-		warnx_("%s", err->msg);
+		tool_warnx("%s", err->msg);
 		code = cli_exit_for(err->kind);
 	}
 	/* what was written is handled, whatever stopped us */
 	if (save_checkpoint(r, &cerr) == -1) {
-		warnx_("%s", cerr.msg);
+		tool_warnx("%s", cerr.msg);
 		if (code == EXIT_ALL_HANDLED)
 			code = EXIT_TEMPORARY;
 	}
-	if (r->o->verbose)
+	if (r->o->common.verbose)
 		summary(r);
 	if (code == EXIT_ALL_HANDLED && r->skipped > 0)
 		code = EXIT_SOME_FAILED;
@@ -948,13 +914,8 @@ static const struct option longopts[] = {
 	{ "checkpoint", required_argument, NULL, 'c' },
 	{ "resume", required_argument, NULL, 'r' },
 	{ "limit", required_argument, NULL, 'l' },
-	{ "region", required_argument, NULL, 'R' },
-	{ "profile", required_argument, NULL, 'P' },
-	{ "endpoint-url", required_argument, NULL, 'E' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	TOOL_AWS_LONGOPTS,
+	TOOL_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -964,7 +925,7 @@ add_shard(struct opts *o, const char *id)
 	const char **v = realloc(o->shards, (o->nshards + 1) * sizeof(*v));
 
 	if (v == NULL) {
-		warnx_("out of memory");
+		tool_warnx("out of memory");
 		return EXIT_TEMPORARY;
 	}
 	o->shards = v;
@@ -982,7 +943,7 @@ parse_format(struct opts *o, const char *s)
 	else if (strcmp(s, "meta") == 0)
 		o->format = CONSUMER_META;
 	else
-		return usage_error("--format '%s': not data, envelope or "
+		return tool_usage_error("--format '%s': not data, envelope or "
 		    "meta", s);
 	return 0;
 }
@@ -994,16 +955,15 @@ parse_number(const char *opt, const char *s, long long min, long long max,
 	struct errbuf e;
 
 	if (cli_parse_llong(s, min, max, out, &e) == -1)
-		return usage_error("%s: %s", opt, e.msg);
+		return tool_usage_error("%s: %s", opt, e.msg);
 	return 0;
 }
 
 static int
-parse_one(struct opts *o, int ch, const char *arg, int *done)
+parse_one(struct opts *o, int ch, const char *arg)
 {
 	struct errbuf e;
 	long long n;
-	char line[256];
 
 	switch (ch) {
 	case 's': o->stream = arg; return 0;
@@ -1011,13 +971,13 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 	case 'I':
 		if (consumer_parse_slice(arg, &o->slice_i, &o->slice_n,
 		    &e) == -1)
-			return usage_error("%s", e.msg);
+			return tool_usage_error("%s", e.msg);
 		return 0;
 	case 'f': o->from = arg; return 0;
 	case 'u':
 		o->until_set = 1;
 		if (consumer_parse_time(arg, &o->until, &e) == -1)
-			return usage_error("--until %s", e.msg);
+			return tool_usage_error("--until %s", e.msg);
 		return 0;
 	case 'F': o->follow = 1; return 0;
 	case 'n':
@@ -1031,22 +991,8 @@ parse_one(struct opts *o, int ch, const char *arg, int *done)
 			return EXIT_USAGE;
 		o->limit = (long)n;
 		return 0;
-	case 'R': o->region = arg; return 0;
-	case 'P': o->profile = arg; return 0;
-	case 'E': o->endpoint_url = arg; return 0;
-	case 'q': o->quiet = 1; return 0;
-	case 'v': o->verbose++; return 0;
-	case 'h':
-		usage(stdout);
-		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY : 0;
-	case 'V':
-		cli_version_line(PROG, line, sizeof(line));
-		puts(line);
-		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY : 0;
 	default:
-		return usage_error("unknown option");
+		return tool_usage_error("unknown option");
 	}
 }
 
@@ -1056,20 +1002,20 @@ validate(struct opts *o)
 	struct errbuf e;
 
 	if (o->stream == NULL || o->stream[0] == '\0')
-		return usage_error("--stream is required");
+		return tool_usage_error("--stream is required");
 	if (o->nshards > 0 && o->slice_n > 0)
-		return usage_error("--shard and --shard-index exclude each "
-		    "other");
+		return tool_usage_error("--shard and --shard-index exclude "
+		    "each other");
 	if (o->checkpoint != NULL && o->resume != NULL)
-		return usage_error("--checkpoint and --resume exclude each "
-		    "other");
+		return tool_usage_error("--checkpoint and --resume exclude "
+		    "each other");
 	if (consumer_parse_from(o->from ? o->from : "trim-horizon",
 	    cli_wall_ms(), &o->start, &e) == -1)
-		return usage_error("%s", e.msg);
+		return tool_usage_error("%s", e.msg);
 	/* a sequence number belongs to one shard */
 	if ((o->start.type == KINESIS_AT_SEQUENCE ||
 	    o->start.type == KINESIS_AFTER_SEQUENCE) && o->nshards != 1)
-		return usage_error("--from %s needs exactly one --shard",
+		return tool_usage_error("--from %s needs exactly one --shard",
 		    o->from);
 	return 0;
 }
@@ -1078,27 +1024,28 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int ch, code = 0, done = 0;
+	int ch, code = 0;
 
 	memset(&o, 0, sizeof(o));
+	tool_init(PROG, usage, &o.common);
 	o.limit = CONSUMER_MAX_LIMIT;
 	opterr = 0;
-	while (code == 0 && !done && (ch = getopt_long(argc, argv,
-	    ":s:f:u:Fn:o:c:r:l:qvhV", longopts, NULL)) != -1) {
-		if (ch == '?' || ch == ':')
-			code = cli_getopt_error(PROG, ch, argv);
-		else
-			code = parse_one(&o, ch, optarg, &done);
+	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
+	    ":s:f:u:Fn:o:c:r:l:" TOOL_SHORTOPTS, longopts, NULL)) != -1) {
+		code = tool_common_option(&o.common, ch, optarg, argv);
+		if (code == TOOL_NOT_COMMON)
+			code = parse_one(&o, ch, optarg);
 	}
-	if (code == 0 && !done && optind < argc)
-		code = usage_error("unexpected operand '%s'", argv[optind]);
-	if (code == 0 && !done)
+	if (code == 0 && !o.common.done && optind < argc)
+		code = tool_usage_error("unexpected operand '%s'",
+		    argv[optind]);
+	if (code == 0 && !o.common.done)
 		code = validate(&o);
-	if (code == 0 && !done && cli_signals_install() == -1) {
-		warnx_("sigaction: %s", strerror(errno));
+	if (code == 0 && !o.common.done && cli_signals_install() == -1) {
+		tool_warnx("sigaction: %s", strerror(errno));
 		code = EXIT_TEMPORARY;
 	}
-	if (code == 0 && !done)
+	if (code == 0 && !o.common.done)
 		code = run(&o);
 	free(o.shards);
 	return code;

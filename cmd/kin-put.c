@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,8 @@
 #include "kinesis.h"
 #include "ndjson.h"
 #include "producer.h"
+
+#include "common/tool.h"
 
 #define PROG "kin-put"
 #define DEFAULT_LINGER_MS 100LL
@@ -53,8 +54,7 @@ struct opts {
 	int max_attempts;		/* 0: AWS_MAX_ATTEMPTS or default */
 	unsigned long long agg_size;
 	const char *dead_letter;
-	const char *region, *profile, *endpoint;
-	int verbose, quiet;
+	struct tool_common common;
 	char **files;
 	int nfiles;
 };
@@ -132,10 +132,6 @@ usage(FILE *f)
 	    "  -V, --version               version and library versions\n",
 	    f);
 }
-
-#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
-
-#define warnx(...) cli_warnx(PROG, __VA_ARGS__)
 
 /* ---- input ---- */
 
@@ -262,7 +258,7 @@ next_input(struct run *r, struct errbuf *err)
 		r->in = ndjson_reader_open(r->o->files[r->file], 0, &e);
 		if (r->in != NULL)
 			return 0;
-		warnx("%s", e.msg);
+		tool_warnx("%s", e.msg);
 		r->out.data = 1;
 	}
 	r->input_done = 1;
@@ -380,9 +376,9 @@ note_failure(struct run *r, const struct producer_report *rep)
 		r->out.temp = 1;
 	if (rep->attempts == 0 && rep->kind == ERR_DATA)
 		/* refused input: always say where */
-		warnx("%s:%lu: %s", f, rep->line, rep->message);
+		tool_warnx("%s:%lu: %s", f, rep->line, rep->message);
 	else if (r->out.shown++ < MAX_PRINTED_FAILURES)
-		warnx("%s:%lu: not delivered: %s%s%s", f, rep->line,
+		tool_warnx("%s:%lu: not delivered: %s%s%s", f, rep->line,
 		    rep->code, rep->message[0] != '\0' ? ": " : "",
 		    rep->message);
 }
@@ -395,7 +391,7 @@ output_failed(struct run *r, FILE *f, const char *name)
 	if (f == stdout && errno == EPIPE)
 		r->out.epipe = 1;
 	else {
-		warnx("%s: %s", name, strerror(errno));
+		tool_warnx("%s: %s", name, strerror(errno));
 		r->out.output = 1;
 	}
 	begin_stop(r, NULL);
@@ -505,7 +501,7 @@ abandon_calls(struct run *r)
 static void
 fatal_stop(struct run *r, const struct errbuf *e)
 {
-	warnx("PutRecords %s: %s", r->o->stream, e->msg);
+	tool_warnx("PutRecords %s: %s", r->o->stream, e->msg);
 	r->out.config |= e->kind == ERR_CONFIG;
 	r->input_done = 1;
 	abandon_calls(r);
@@ -580,9 +576,9 @@ begin_stop(struct run *r, const char *why)
 	r->stopping = 1;
 	r->input_done = 1;
 	r->drain_until = cli_mono_ms() + r->o->drain_ms;
-	if (why != NULL && !r->o->quiet)
-		warnx("%s: delivering what is buffered (up to %lld ms)", why,
-		    r->o->drain_ms);
+	if (why != NULL)
+		tool_notice("%s: delivering what is buffered "
+		    "(up to %lld ms)", why, r->o->drain_ms);
 }
 
 static void
@@ -605,7 +601,8 @@ progress(struct run *r, long long now, int last)
 			fputs("\r\033[K", stderr);
 		return;
 	}
-	if (r->o->quiet || !isatty(STDERR_FILENO) || now < r->next_progress)
+	if (r->o->common.quiet || !isatty(STDERR_FILENO) ||
+	    now < r->next_progress)
 		return;
 	r->next_progress = now + PROGRESS_MS;
 	if (now - r->start < PROGRESS_MS)
@@ -688,13 +685,6 @@ loop(struct run *r, struct errbuf *err)
 
 /* ---- setup ---- */
 
-static void
-trace_line(void *arg, const char *line)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": %s\n", line);
-}
-
 static int
 open_aws(struct run *r, struct errbuf *err)
 {
@@ -706,17 +696,17 @@ open_aws(struct run *r, struct errbuf *err)
 	memset(&ao, 0, sizeof(ao));
 	ao.prog = PROG;
 	ao.service = "kinesis";
-	ao.region = o->region;
-	ao.profile = o->profile;
-	ao.endpoint_url = o->endpoint;
-	ao.trace = o->verbose > 1 ? o->verbose - 1 : 0;
-	ao.trace_fn = trace_line;
+	ao.region = o->common.region;
+	ao.profile = o->common.profile;
+	ao.endpoint_url = o->common.endpoint_url;
+	ao.trace = tool_trace_level(&o->common);
+	ao.trace_fn = tool_trace_line;
 	ao.budget_ms = CONTROL_BUDGET_MS;
 	ao.stop = &cli_stop_signal;
 	if (awstool_open(&ao, &r->aws, err) == -1)
 		return -1;
-	if (aws_client_warning(r->aws.client) != NULL && !o->quiet)
-		warnx("%s", aws_client_warning(r->aws.client));
+	if (aws_client_warning(r->aws.client) != NULL)
+		tool_notice("%s", aws_client_warning(r->aws.client));
 	/* a missing stream is exit 3 now, not a retry loop per batch */
 	if (kinesis_describe(r->aws.client, o->stream, status, &shards,
 	    err) == -1)
@@ -826,7 +816,7 @@ close_run(struct run *r)
 	producer_shard_map_free(&r->map);
 	ndjson_reader_free(r->in);
 	if (r->dlq != NULL && fclose(r->dlq) == EOF) {
-		warnx("%s: %s", r->o->dead_letter, strerror(errno));
+		tool_warnx("%s: %s", r->o->dead_letter, strerror(errno));
 		r->out.output = 1;
 	}
 	buf_free(&r->line);
@@ -840,14 +830,12 @@ summary(struct run *r)
 	const struct producer_stats *s = producer_stats(r->p);
 	double secs = (double)(cli_mono_ms() - r->start) / 1000.0;
 
-	if (s->failed > 0 && !r->o->quiet)
-		warnx("%llu of %llu records not delivered%s%s%s", s->failed,
-		    s->records, r->dlq != NULL ? " (see " : "",
+	if (s->failed > 0)
+		tool_notice("%llu of %llu records not delivered%s%s%s",
+		    s->failed, s->records, r->dlq != NULL ? " (see " : "",
 		    r->dlq != NULL ? r->o->dead_letter : "",
 		    r->dlq != NULL ? ")" : "");
-	if (r->o->verbose == 0)
-		return;
-	warnx("%llu records, %llu bytes, %llu delivered, %llu calls, "
+	tool_verbose(1, "%llu records, %llu bytes, %llu delivered, %llu calls, "
 	    "%llu retries, %llu throttled, %llu failed, %.3f s, "
 	    "%.0f records/s", s->records, s->bytes, s->delivered, s->calls,
 	    s->retries, s->throttles, s->failed, secs,
@@ -885,7 +873,7 @@ run(const struct opts *o)
 	    (o->aggregate && open_shard_map(&r, &err) == -1) ||
 	    (o->dead_letter != NULL && open_dead_letter(&r, &err) == -1) ||
 	    open_engine(&r, &err) == -1 || loop(&r, &err) == -1) {
-		warnx("%s", err.msg);
+		tool_warnx("%s", err.msg);
 		rc = cli_stop_signal ? EXIT_SIGNAL_BASE + cli_stop_signal :
 		    cli_exit_for(err.kind);
 		if (r.p != NULL)
@@ -905,7 +893,7 @@ run(const struct opts *o)
 
 enum {
 	OPT_STREAM_ARN = 256, OPT_HASH_KEY, OPT_STRICT, OPT_AGG_SIZE,
-	OPT_DRAIN, OPT_REGION, OPT_PROFILE, OPT_ENDPOINT
+	OPT_DRAIN
 };
 
 static const struct option longopts[] = {
@@ -926,13 +914,8 @@ static const struct option longopts[] = {
 	{ "dead-letter", required_argument, NULL, 'd' },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 	{ "tee", no_argument, NULL, 'T' },
-	{ "region", required_argument, NULL, OPT_REGION },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	TOOL_AWS_LONGOPTS,
+	TOOL_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -953,7 +936,7 @@ opt_duration(const char *name, const char *arg, long long *out)
 	struct errbuf e;
 
 	if (cli_parse_duration_ms(arg, out, &e) == -1)
-		return usage_error("%s: %s", name, e.msg);
+		return tool_usage_error("%s: %s", name, e.msg);
 	return 0;
 }
 
@@ -964,31 +947,30 @@ opt_number(const char *name, const char *arg, long long min, long long max,
 	struct errbuf e;
 
 	if (cli_parse_llong(arg, min, max, out, &e) == -1)
-		return usage_error("%s: %s", name, e.msg);
+		return tool_usage_error("%s: %s", name, e.msg);
 	return 0;
 }
 
 static int
-parse_opt(int c, struct opts *o, int *done)
+parse_opt(int c, struct opts *o)
 {
 	struct errbuf e;
 	long long n;
-	char line[256];
 
 	switch (c) {
 	case 's': o->stream = optarg; return 0;
 	case OPT_STREAM_ARN:
 		if (strncmp(optarg, "arn:", 4) != 0)
-			return usage_error("--stream-arn: '%s' is not an ARN",
-			    optarg);
+			return tool_usage_error("--stream-arn: '%s' is not an "
+			    "ARN", optarg);
 		o->stream = optarg;
 		return 0;
 	case 'k': o->key_field = optarg; return 0;
 	case 'K': o->key_fixed = optarg; return 0;
 	case OPT_HASH_KEY:
 		if (!valid_hash_key(optarg))
-			return usage_error("--explicit-hash-key: '%s' is not a "
-			    "decimal from 0 to 2^128-1", optarg);
+			return tool_usage_error("--explicit-hash-key: '%s' is "
+			    "not a decimal from 0 to 2^128-1", optarg);
 		o->hash_key = optarg;
 		return 0;
 	case 'r': o->raw = 1; return 0;
@@ -1001,11 +983,11 @@ parse_opt(int c, struct opts *o, int *done)
 	case 'a': o->aggregate = 1; return 0;
 	case OPT_AGG_SIZE:
 		if (cli_parse_size(optarg, &o->agg_size, &e) == -1)
-			return usage_error("--aggregate-size: %s", e.msg);
+			return tool_usage_error("--aggregate-size: %s", e.msg);
 		if (o->agg_size < 1024 || o->agg_size >
 		    KINESIS_MAX_RECORD_BYTES)
-			return usage_error("--aggregate-size: must be 1KiB to "
-			    "1MiB");
+			return tool_usage_error("--aggregate-size: must be "
+			    "1KiB to 1MiB");
 		return 0;
 	case 'm':
 		if (opt_number("--max-attempts", optarg, 1,
@@ -1018,20 +1000,6 @@ parse_opt(int c, struct opts *o, int *done)
 	case OPT_DRAIN:
 		return opt_duration("--drain-timeout", optarg, &o->drain_ms);
 	case 'T': o->tee = 1; return 0;
-	case OPT_REGION: o->region = optarg; return 0;
-	case OPT_PROFILE: o->profile = optarg; return 0;
-	case OPT_ENDPOINT: o->endpoint = optarg; return 0;
-	case 'q': o->quiet = 1; return 0;
-	case 'v': o->verbose++; return 0;
-	case 'h':
-		usage(stdout);
-		*done = 1;
-		return fflush(stdout) == EOF ? EXIT_TEMPORARY : 0;
-	case 'V':
-		cli_version_line(PROG, line, sizeof(line));
-		*done = 1;
-		return puts(line) == EOF || fflush(stdout) == EOF ?
-		    EXIT_TEMPORARY : 0;
 	default:
 		return EXIT_USAGE;
 	}
@@ -1041,20 +1009,21 @@ static int
 validate(struct opts *o)
 {
 	if (o->stream == NULL)
-		return usage_error("--stream is required");
+		return tool_usage_error("--stream is required");
 	if (o->key_field != NULL && o->key_fixed != NULL)
-		return usage_error("--key and --key-fixed exclude each other");
+		return tool_usage_error("--key and --key-fixed exclude each "
+		    "other");
 	if (o->key_field != NULL && o->raw)
-		return usage_error("--key reads a JSON field: not with --raw "
-		    "(use --key-fixed)");
+		return tool_usage_error("--key reads a JSON field: not with "
+		    "--raw (use --key-fixed)");
 	if (o->key_field != NULL && o->key_field[0] == '\0')
-		return usage_error("--key: empty field name");
+		return tool_usage_error("--key: empty field name");
 	if (o->aggregate && o->hash_key != NULL)
-		return usage_error("--explicit-hash-key cannot be combined "
-		    "with --aggregate: the KPL sub-records would not carry "
-		    "it");
+		return tool_usage_error("--explicit-hash-key cannot be "
+		    "combined with --aggregate: the KPL sub-records would not "
+		    "carry it");
 	if (o->linger_ms > 3600000LL)
-		return usage_error("--linger: at most 1h");
+		return tool_usage_error("--linger: at most 1h");
 	if (o->nfiles == 0) {
 		static char *stdin_only[] = { "-", NULL };
 		o->files = stdin_only;
@@ -1067,20 +1036,22 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	int c, rc, done = 0;
+	int c, rc;
 
 	memset(&o, 0, sizeof(o));
+	tool_init(PROG, usage, &o.common);
 	o.linger_ms = DEFAULT_LINGER_MS;
 	o.inflight = DEFAULT_INFLIGHT;
 	o.timeout_ms = DEFAULT_TIMEOUT_MS;
 	o.drain_ms = DEFAULT_DRAIN_MS;
 	o.agg_size = DEFAULT_AGG_SIZE;
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while ((c = getopt_long(argc, argv, ":s:k:K:rl:j:oam:t:d:TqvhV",
-	    longopts, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return cli_getopt_error(PROG, c, argv);
-		if ((rc = parse_opt(c, &o, &done)) != 0 || done)
+	while ((c = getopt_long(argc, argv, ":s:k:K:rl:j:oam:t:d:T"
+	    TOOL_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = tool_common_option(&o.common, c, optarg, argv);
+		if (rc == TOOL_NOT_COMMON)
+			rc = parse_opt(c, &o);
+		if (rc != 0 || o.common.done)
 			return rc;
 	}
 	o.files = argv + optind;
@@ -1088,7 +1059,7 @@ main(int argc, char **argv)
 	if ((rc = validate(&o)) != 0)
 		return rc;
 	if (cli_signals_install() == -1) {
-		warnx("signals: %s", strerror(errno));
+		tool_warnx("signals: %s", strerror(errno));
 		return EXIT_TEMPORARY;
 	}
 	return run(&o);

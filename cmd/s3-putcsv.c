@@ -32,6 +32,8 @@
 #include "s3.h"
 #include "s3out.h"
 
+#include "common/tool.h"
+
 #define PROG "s3-putcsv"
 #define DEFAULT_MAX_BYTES (64ULL << 20)
 #define DEFAULT_PART_SIZE (8ULL << 20)
@@ -68,6 +70,7 @@ struct opts {
 	int tee, to_stdout, dry_run, strict;
 	const char *region, *profile, *endpoint_url;
 	int quiet, verbose;
+	struct tool_common common;	/* parsed; copied to the five above */
 	char **files;
 	int nfiles;
 };
@@ -173,26 +176,9 @@ usage(FILE *f)
 	    f);
 }
 
-#define usage_error(...) cli_usage_error(PROG, __VA_ARGS__)
-
-static void __attribute__((format(printf, 1, 2)))
-warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (quiet)
-		return;
-	va_start(ap, fmt);
-	cli_vwarnx(PROG, fmt, ap);
-	va_end(ap);
-}
-
-static void
-trace_line(void *arg, const char *line)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": %s\n", line);
-}
+/* The engine's old names, until it moves to lib/csvsink. */
+#define warn(...) tool_notice(__VA_ARGS__)
+#define trace_line tool_trace_line
 
 static int
 write_fd(int fd, const char *p, size_t n)
@@ -1223,8 +1209,7 @@ run(const struct opts *o)
 /* ---- options ---- */
 
 enum {
-	OPT_LF = 256, OPT_PART_SIZE, OPT_SSE, OPT_SSE_KMS, OPT_STORAGE,
-	OPT_REGION, OPT_PROFILE, OPT_ENDPOINT
+	OPT_LF = 256, OPT_PART_SIZE, OPT_SSE, OPT_SSE_KMS, OPT_STORAGE
 };
 
 static const struct option longopts[] = {
@@ -1248,13 +1233,8 @@ static const struct option longopts[] = {
 	{ "tee", no_argument, NULL, 'T' },
 	{ "stdout", no_argument, NULL, 'o' },
 	{ "dry-run", no_argument, NULL, 'n' },
-	{ "region", required_argument, NULL, OPT_REGION },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "endpoint-url", required_argument, NULL, OPT_ENDPOINT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	TOOL_AWS_LONGOPTS,
+	TOOL_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -1296,21 +1276,16 @@ parse_value_opt(int c, const char *arg, struct opts *o, struct errbuf *e)
 	case 'C': o->checkpoint = arg; return 0;
 	case 'S': o->spool = arg; return 0;
 	case 'D': o->dead_letter = arg; return 0;
-	case OPT_REGION: o->region = arg; return 0;
-	case OPT_PROFILE: o->profile = arg; return 0;
-	case OPT_ENDPOINT: o->endpoint_url = arg; return 0;
 	case 'r': case 'b': case 'a': case OPT_PART_SIZE:
 		return parse_number_opt(c, arg, o, e);
 	}
 	return 1;
 }
 
-/* 0 go on, else the exit code (help, version, usage error). */
+/* 0 go on, else the exit code of a usage error. */
 static int
 parse_flag(int c, struct opts *o)
 {
-	char v[256];
-
 	switch (c) {
 	case 'H': o->no_header = 1; break;
 	case OPT_LF: o->lf = 1; break;
@@ -1319,17 +1294,8 @@ parse_flag(int c, struct opts *o)
 	case 'T': o->tee = 1; break;
 	case 'o': o->to_stdout = 1; break;
 	case 'n': o->dry_run = 1; break;
-	case 'q': o->quiet = 1; break;
-	case 'v': o->verbose++; break;
-	case 'h':
-		usage(stdout);
-		return -EXIT_ALL_HANDLED - 1;
-	case 'V':
-		cli_version_line(PROG, v, sizeof(v));
-		printf("%s, zlib %s\n", v, zlibVersion());
-		return -EXIT_ALL_HANDLED - 1;
 	default:
-		return usage_error("unknown option");
+		return tool_usage_error("unknown option");
 	}
 	return 0;
 }
@@ -1342,17 +1308,18 @@ validate(struct opts *o)
 
 	if (o->to_stdout && (o->checkpoint || o->spool || o->tee ||
 	    o->dry_run))
-		return usage_error("--stdout uploads nothing: no --checkpoint, "
-		    "--spool, --tee or --dry-run with it");
+		return tool_usage_error("--stdout uploads nothing: no "
+		    "--checkpoint, --spool, --tee or --dry-run with it");
 	if (o->sse != NULL && strcmp(o->sse, "AES256") != 0 &&
 	    strcmp(o->sse, "aws:kms") != 0)
-		return usage_error("--sse: '%s': AES256 or aws:kms", o->sse);
+		return tool_usage_error("--sse: '%s': AES256 or aws:kms",
+		    o->sse);
 	if (o->sse_kms_key_id != NULL && (o->sse == NULL ||
 	    strcmp(o->sse, "aws:kms") != 0))
-		return usage_error("--sse-kms-key-id needs --sse aws:kms");
+		return tool_usage_error("--sse-kms-key-id needs --sse aws:kms");
 	if (o->key_format != NULL) {
 		if (keyfmt_parse(&k, o->key_format, &e) == -1)
-			return usage_error("--key-format: %s", e.msg);
+			return tool_usage_error("--key-format: %s", e.msg);
 		keyfmt_free(&k);
 	}
 	if (o->columns != NULL) {
@@ -1360,7 +1327,7 @@ validate(struct opts *o)
 		int bad = r == NULL || rows_add_columns(r, o->columns, &e) == -1;
 		rows_free(r);
 		if (bad)
-			return usage_error("--columns: %s", r ? e.msg :
+			return tool_usage_error("--columns: %s", r ? e.msg :
 			    "out of memory");
 	}
 	return 0;
@@ -1374,36 +1341,52 @@ parse_operands(struct opts *o, int argc, char **argv)
 	if (optind < argc && strncmp(argv[optind], "s3://", 5) == 0) {
 		if (s3_url_parse(argv[optind], &o->bucket, &o->prefix, &e)
 		    == -1)
-			return usage_error("%s", e.msg);
+			return tool_usage_error("%s", e.msg);
 		optind++;
 	} else if (!o->to_stdout) {
-		return usage_error("s3://BUCKET[/PREFIX] expected first");
+		return tool_usage_error("s3://BUCKET[/PREFIX] expected first");
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
 	return 0;
 }
 
+/* One of s3-putcsv's own options: 0, or the exit code of a usage error. */
+static int
+parse_own(int c, const char *arg, struct opts *o)
+{
+	struct errbuf e;
+	int rc = parse_value_opt(c, arg, o, &e);
+
+	if (rc == -1)
+		return tool_usage_error("%s", e.msg);
+	return rc == 1 ? parse_flag(c, o) : 0;
+}
+
+/* 0 to run (or with o->common.done after --help/--version), else the exit
+ * code. */
 static int
 parse_args(struct opts *o, int argc, char **argv)
 {
-	struct errbuf e;
 	int c, rc;
 
 	o->max_bytes = DEFAULT_MAX_BYTES;
 	o->part_size = DEFAULT_PART_SIZE;
 	o->max_age_ms = DEFAULT_MAX_AGE_MS;
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while ((c = getopt_long(argc, argv, ":c:HN:r:b:a:k:zC:S:sD:TonqvhV",
-	    longopts, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return cli_getopt_error(PROG, c, argv);
-		rc = parse_value_opt(c, optarg, o, &e);
-		if (rc == -1)
-			return usage_error("%s", e.msg);
-		if (rc == 1 && (rc = parse_flag(c, o)) != 0)
+	while ((c = getopt_long(argc, argv, ":c:HN:r:b:a:k:zC:S:sD:Ton"
+	    TOOL_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = tool_common_option(&o->common, c, optarg, argv);
+		if (rc == TOOL_NOT_COMMON)
+			rc = parse_own(c, optarg, o);
+		if (rc != 0 || o->common.done)
 			return rc;
 	}
+	o->region = o->common.region;
+	o->profile = o->common.profile;
+	o->endpoint_url = o->common.endpoint_url;
+	o->quiet = o->common.quiet;
+	o->verbose = o->common.verbose;
 	if ((rc = parse_operands(o, argc, argv)) != 0)
 		return rc;
 	return validate(o);
@@ -1413,18 +1396,19 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
+	char zlib[64];
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	tool_init(PROG, usage, &o.common);
+	snprintf(zlib, sizeof(zlib), ", zlib %s", zlibVersion());
+	tool_set_version_extra(zlib);
 	rc = parse_args(&o, argc, argv);
-	if (rc < 0)
-		rc = -rc - 1;	/* --help, --version */
-	else if (rc == 0) {
+	if (rc == 0 && !o.common.done) {
 		verbose = o.verbose;
 		quiet = o.quiet;
 		if (cli_signals_install() == -1) {
-			fprintf(stderr, PROG ": sigaction: %s\n",
-			    strerror(errno));
+			tool_warnx("sigaction: %s", strerror(errno));
 			rc = EXIT_TEMPORARY;
 		} else {
 			rc = run(&o);

@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "aws.h"
+#include "retry.h"
 #include "sigv4.h"
 
 struct aws_client {
@@ -109,21 +109,6 @@ aws_error_kind(long status, const char *code)
 	if (status >= 500 || aws_should_retry(status, code, ERR_NONE))
 		return ERR_TEMP;
 	return ERR_DATA;
-}
-
-long
-aws_backoff_ms(int attempt, int is_throttle, uint32_t rnd)
-{
-	long ceiling = is_throttle ? AWS_THROTTLE_BACKOFF_BASE_MS :
-	    AWS_BACKOFF_BASE_MS;
-	int i;
-
-	for (i = 1; i < attempt && ceiling < AWS_MAX_BACKOFF_MS; i++)
-		ceiling *= 2;
-	if (ceiling > AWS_MAX_BACKOFF_MS)
-		ceiling = AWS_MAX_BACKOFF_MS;
-	/* full jitter: rnd / 2^32 of [0, ceiling], both ends reachable */
-	return (long)(((uint64_t)rnd * (uint64_t)(ceiling + 1)) >> 32);
 }
 
 /* ---- error parsing ---- */
@@ -468,17 +453,9 @@ client_now(const struct aws_client *c)
 static uint32_t
 client_random(const struct aws_client *c)
 {
-	struct timespec ts;
-	unsigned char b[4];
-
 	if (c->o.random_fn != NULL)
 		return c->o.random_fn(c->o.hook_arg);
-	if (RAND_bytes(b, sizeof(b)) == 1)
-		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-		    (uint32_t)b[2] << 8 | b[3];
-	/* jitter only spreads clients apart; the clock will do */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_nsec * 2654435761u;
+	return retry_jitter();
 }
 
 static void
@@ -697,7 +674,6 @@ static long
 retry_delay(struct aws_client *c, int attempt, const struct aws_response *r)
 {
 	int throttled = r->status == 429 || aws_error_is_throttle(r->error.code);
-	long d = aws_backoff_ms(attempt, throttled, client_random(c));
 	const char *h = NULL;
 	long ra = -1;
 
@@ -705,9 +681,8 @@ retry_delay(struct aws_client *c, int attempt, const struct aws_response *r)
 		h = http_response_header(&r->http, "Retry-After");
 	if (h != NULL)
 		ra = http_retry_after_ms(h, (long)client_now(c));
-	if (ra > AWS_MAX_RETRY_AFTER_MS)
-		ra = AWS_MAX_RETRY_AFTER_MS;
-	return ra > d ? ra : d;
+	return retry_delay_ms(&retry_aws_standard, attempt, throttled, ra,
+	    client_random(c));
 }
 
 static int

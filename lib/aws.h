@@ -2,11 +2,12 @@
  * aws: one signed AWS request with the retries of the SDKs' "standard" mode,
  * and AWS error parsing (JSON and XML bodies).
  *
- * This is the one place that retries a whole request. kin-put keeps several
- * PutRecords in flight with http_multi and retries failed entries itself;
- * it signs with aws_sign_request() and decides with the pure pieces below
- * (aws_error_parse, aws_should_retry, aws_backoff_ms), so both paths follow
- * the same rules. Never prints; never puts a secret in an error message.
+ * aws_send retries a whole request. Callers that send signed requests
+ * themselves (kin-put's and kin-get's parallel calls through http_multi)
+ * sign with aws_sign_request() and decide with the pure pieces below
+ * (aws_error_parse, aws_should_retry) and lib/retry's delay, so every path
+ * follows the same rules. Never prints; never puts a secret in an error
+ * message.
  * jansson: an error body is a small tree read for two members.
  */
 #ifndef COINPIPE_AWS_H
@@ -22,19 +23,6 @@
 #include "errbuf.h"
 #include "http.h"
 
-/*
- * Backoff of the "standard" retry mode (AWS SDKs and Tools Reference Guide,
- * "Retry behavior"; Java SDK v2 StandardRetryStrategy: base 1 s, cap 20 s):
- * wait random[0, min(cap, base * 2^(attempt-1))]. Throttling uses that 1 s
- * base; other transient errors the 100 ms base of the JavaScript SDK v3
- * (DEFAULT_RETRY_DELAY_BASE), since a 500 or a reset connection is usually
- * over at once while a throttled caller must actually slow down.
- */
-#define AWS_BACKOFF_BASE_MS 100L
-#define AWS_THROTTLE_BACKOFF_BASE_MS 1000L
-#define AWS_MAX_BACKOFF_MS 20000L
-/* A server's Retry-After is honoured up to this; more would stall a pipe. */
-#define AWS_MAX_RETRY_AFTER_MS 60000L
 #define AWS_MAX_ATTEMPTS_LIMIT 20	/* sanity bound on max_attempts */
 #define AWS_MAX_HEADERS 32		/* caller's headers per request */
 
@@ -190,11 +178,5 @@ int aws_should_retry(long status, const char *code,
 /* How an error response maps onto the exit-code table (not for 2xx). */
 enum errbuf_kind aws_error_kind(long status, const char *code);
 
-/*
- * Full-jitter backoff before retry number `attempt` (1 after the first
- * failure): rnd (uniform 32 bits) scaled into [0, min(AWS_MAX_BACKOFF_MS,
- * base * 2^(attempt-1))], base by is_throttle.
- */
-long aws_backoff_ms(int attempt, int is_throttle, uint32_t rnd);
 
 #endif

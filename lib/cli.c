@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,36 +189,6 @@ cli_raise_sigpipe(void)
 	raise(SIGPIPE);
 }
 
-void
-cli_vwarnx(const char *prog, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void
-cli_warnx(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cli_vwarnx(prog, fmt, ap);
-	va_end(ap);
-}
-
-int
-cli_usage_error(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cli_vwarnx(prog, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "try '%s --help'\n", prog);
-	return EXIT_USAGE;
-}
-
 static long long
 clock_ms(clockid_t id)
 {
@@ -239,23 +208,4 @@ long long
 cli_wall_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);
-}
-
-int
-cli_getopt_error(const char *prog, int c, char *const argv[])
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	char name[3] = { '-', (char)optopt, '\0' };
-	int len = (int)strcspn(arg, "=");
-
-	/* a long option as written (without any =value); a short one alone,
-	 * also when it came bundled as in -qx */
-	if (strncmp(arg, "--", 2) != 0 || len <= 2) {
-		arg = name;
-		len = 2;
-	}
-	if (c == ':')
-		return cli_usage_error(prog, "option '%.*s' needs a value",
-		    len, arg);
-	return cli_usage_error(prog, "unknown option '%.*s'", len, arg);
 }

@@ -2,14 +2,15 @@
  * cli: what every tool's main() needs and nothing else: number and duration
  * parsing for options, the version line, the shared exit-code table and a
  * signal flag. Pure except for cli_signals_install() and cli_stdio_guard().
+ * It never prints: the messages, usage errors and the shared options are
+ * the tools' own front, cmd/common/tool.h.
  * jansson: only its version string, for --version.
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H
 
-#include <stdarg.h>
-
 #include <signal.h>
+#include <stddef.h>
 
 #include "errbuf.h"
 
@@ -58,23 +59,6 @@ int cli_signals_install(void);
  * cli_signals_install() calls it first.
  */
 int cli_stdio_guard(void);
-
-/* "prog: message\ntry 'prog --help'" on stderr; returns EXIT_USAGE. */
-int cli_usage_error(const char *prog, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/*
- * For getopt_long() run with opterr = 0 and an optstring starting with ':':
- * its '?' (unknown option) or ':' (value missing) as a usage error that
- * names the option as the user wrote it. Returns EXIT_USAGE.
- */
-int cli_getopt_error(const char *prog, int c, char *const argv[]);
-
-/* "prog: message" on stderr, one line. */
-void cli_warnx(const char *prog, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void cli_vwarnx(const char *prog, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
 
 /* Milliseconds on the monotonic clock (for intervals) and the wall clock. */
 long long cli_mono_ms(void);

@@ -144,24 +144,14 @@ gecko_rate_note(struct gecko_rate *r, long long now_ms)
 		r->used++;
 }
 
-long long
-gecko_backoff_429_ms(long long now_ms, double rnd, long long cap_ms)
+long
+gecko_rate_window_ms(long long now_ms, uint32_t rnd)
 {
-	long long wait = 60000 - now_ms % 60000 + (long long)(rnd * 5000);
+	long long into = now_ms % 60000;
 
-	return wait > cap_ms ? cap_ms : wait;
-}
-
-long long
-gecko_backoff_ms(int attempt, long long base_ms, long long cap_ms, double rnd)
-{
-	long long top = base_ms;
-
-	while (attempt-- > 0 && top < cap_ms)
-		top *= 2;
-	if (top > cap_ms)
-		top = cap_ms;
-	return (long long)(rnd * (double)top);
+	if (into < 0)
+		into += 60000;
+	return (long)(60000 - into + (long long)(((uint64_t)rnd * 5000) >> 32));
 }
 
 long long

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "errbuf.h"
 
 #define GECKO_DEMO_URL "https://api.coingecko.com/api/v3"
@@ -86,14 +88,12 @@ long long gecko_rate_wait_ms(const struct gecko_rate *r, long long now_ms);
 void gecko_rate_note(struct gecko_rate *r, long long now_ms);
 
 /*
- * Waits after a 429 without Retry-After: CoinGecko counts per calendar
- * minute, so sleep into the next one plus jitter (rnd in [0,1)) so that
- * many clients do not return on the same second; capped at cap_ms.
+ * What a 429 without Retry-After implies: CoinGecko counts per calendar
+ * minute, so wait into the next one, plus up to 5 s of jitter (rnd, a
+ * uniform 32-bit draw) so that many clients do not return on the same
+ * second. lib/retry takes it as the server's Retry-After.
  */
-long long gecko_backoff_429_ms(long long now_ms, double rnd, long long cap_ms);
-/* Exponential backoff with full jitter for 5xx and network errors. */
-long long gecko_backoff_ms(int attempt, long long base_ms, long long cap_ms,
-    double rnd);
+long gecko_rate_window_ms(long long now_ms, uint32_t rnd);
 
 /* Calls a schedule makes in GECKO_MONTH_MS (count 0: unbounded). */
 long long gecko_month_calls(size_t calls_per_poll, long long every_ms,

@@ -14,6 +14,7 @@
 #include "kpl.h"
 #include "ndjson.h"
 #include "producer.h"
+#include "retry.h"
 
 #define DEFAULT_MAX_RECORDS 32768
 #define DEFAULT_MAX_BYTES (64UL << 20)
@@ -672,7 +673,6 @@ call_backoff(struct producer *p, const struct producer_call *call,
     const struct kinesis_put_result *failed, int throttle,
     long retry_after_ms)
 {
-	long long delay;
 	int attempts = 1;
 	size_t i;
 
@@ -680,11 +680,8 @@ call_backoff(struct producer *p, const struct producer_call *call,
 		if ((failed == NULL || failed[i].error_code[0] != '\0') &&
 		    p->e[call->ids[i]].attempts > attempts)
 			attempts = p->e[call->ids[i]].attempts;
-	delay = aws_backoff_ms(attempts, throttle, rnd(p));
-	if (retry_after_ms > delay)
-		delay = retry_after_ms > AWS_MAX_RETRY_AFTER_MS ?
-		    AWS_MAX_RETRY_AFTER_MS : retry_after_ms;
-	return delay;
+	return retry_delay_ms(&retry_aws_standard, attempts, throttle,
+	    retry_after_ms, rnd(p));
 }
 
 /* A failed attempt: again after delay, or given up. */

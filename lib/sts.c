@@ -4,9 +4,8 @@
  *
  * AssumeRole is signed, so it goes through lib/aws (signing, the standard
  * retry mode). The two unsigned calls cannot (aws_send always signs); they
- * have a small loop here that decides with lib/aws's pure pieces
- * (aws_should_retry, aws_backoff_ms), as kin-put does for its parallel
- * requests, so the retry rules stay those of one place.
+ * have a small loop here that decides with aws_should_retry and
+ * lib/retry's delay, as kin-put does for its parallel requests.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,11 +19,11 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "aws.h"
 #include "buf.h"
 #include "creds.h"
+#include "retry.h"
 #include "sts.h"
 
 #define SSO_TOKEN_FILE_MAX ((size_t)64 * 1024)	/* a cache entry: ~2 KiB */
@@ -295,17 +294,6 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static uint32_t
-random32(void)
-{
-	unsigned char b[4] = { 0, 0, 0, 0 };
-
-	/* jitter only spreads clients apart: zero will do on failure */
-	(void)RAND_bytes(b, sizeof(b));
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
-}
-
 static int
 max_attempts(const struct sts_target *t)
 {
@@ -371,7 +359,8 @@ unsigned_send(const struct sts_target *t, const struct http_request *req,
 		}
 		if (!retry || attempt >= max)
 			break;
-		sleep_ms(aws_backoff_ms(attempt, throttled, random32()));
+		sleep_ms(retry_delay_ms(&retry_aws_standard, attempt,
+		    throttled, -1, retry_jitter()));
 	}
 	if (rc == -1 && retry)
 		errbuf_set(err, ERR_TEMP, "%s (%d attempt%s)", last.msg,

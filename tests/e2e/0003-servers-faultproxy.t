@@ -22,7 +22,11 @@ cat >"$T/plan.json" <<'EOF2'
 ]}
 EOF2
 proxy_start "$COINPIPE_KINESIS_URL" --plan "$T/plan.json" || bail "proxy starts"
-ok 0 "fault proxy started at $PROXY_URL (pid $PROXY_PID)"
+# Up, on its port, with this plan loaded and nothing counted yet (the
+# stats path is the proxy's own: it is neither forwarded nor counted).
+st=$(curl -s -f "$PROXY_URL/__faultproxy/stats")
+is "$st" '{"requests": 0, "faults": {}, "records": 0, "failed_records": 0, "rules_fired": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "rules_matched": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}' \
+    "fault proxy at $PROXY_URL (pid $PROXY_PID) answers, the 10-rule plan loaded"
 
 pycheck "$PROXY_URL" "$s" <<'PY'
 import sys, json, urllib.request

@@ -32,6 +32,14 @@ is "$(wc -l <"$T/out" | tr -d ' ')" 5 "429 without Retry-After: every record"
 like "$(cat "$T/err")" "^gecko-fetch: /simple/price: $(printf '%s' "$RATE_MSG" | sed 's/[.?()]/\\&/g'); retrying in (1[0-4][0-9][0-9]|1500|[0-9]{1,3}) ms$" \
     "429 without Retry-After: a jittered wait within --max-backoff"
 
+# A Retry-After longer than --max-backoff is cut to it (it had no cap).
+gecko_config '{"reset":true}'
+gecko_config '{"rate_limit":1,"rate_window":1,"retry_after":3600}'
+"$GF" -b "$B" --top 5 --max-backoff 1500ms >"$T/out" 2>"$T/err"; rc=$?
+is "$rc" 0 "Retry-After: 3600: exit 0 after a capped wait"
+is "$(cat "$T/err")" "gecko-fetch: /simple/price: $RATE_MSG; retrying in 1500 ms" \
+    "Retry-After: 3600 waits --max-backoff, not an hour"
+
 # Retries run out: exit 4, one line.
 gecko_config '{"reset":true}'
 gecko_config '{"rate_limit":1,"rate_window":30,"retry_after":1}'

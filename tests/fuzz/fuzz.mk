@@ -19,8 +19,6 @@ FUZZ_REPLAY_OBJ = $(FUZZ_SRC:%.c=$(BUILD)/%.o) \
 # (and `make asan`) build the replays and tests/run runs them.
 tests-build: $(FUZZ_REPLAY_BINS)
 
-$(FUZZ_REPLAY_OBJ): tests/fuzz/fuzz.h
-
 # A static pattern rule: it wins over the Makefile's $(BUILD)/tests/%.
 $(FUZZ_REPLAY_BINS): $(BUILD)/tests/test_fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o \
     $(FUZZ_COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/fuzz/replay.o $(LIBA)
@@ -45,10 +43,10 @@ FUZZ_BINS = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 # Library and harness objects get the fuzzer's coverage instrumentation
 # (fuzzer-no-link); only the final link brings in libFuzzer's main.
-$(FUZZ_BUILD)/%.o: %.c lib/*.h tests/fuzz/fuzz.h
+$(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/%.d
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
-		-c -o $@ $<
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(DEPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libcoinpipe.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -71,3 +69,9 @@ fuzz: fuzz-build
 clean: fuzz-clean
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
+
+# Header dependencies of the fuzz build (-MMD, see the Makefile).
+FUZZ_DEP_FILES = $(FUZZ_REPLAY_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) \
+	$(FUZZ_COMMON_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.d)
+$(FUZZ_DEP_FILES): ;
+-include $(wildcard $(FUZZ_DEP_FILES))

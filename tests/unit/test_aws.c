@@ -1,4 +1,4 @@
-/* test_aws: retry rules, backoff, error parsing, aws_send against a stub. */
+/* test_aws: retry rules, error parsing, aws_send against a stub. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,54 +102,6 @@ test_error_kinds(void)
 }
 
 /* xorshift32: a reproducible stream of draws */
-static uint32_t
-next_rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
-static void
-test_backoff(void)
-{
-	uint32_t seed = 2463534242u;
-	long d, ceiling, lo = 1, hi = -1;
-	int attempt, thr, i, bad = 0, hit_cap = 0;
-
-	for (thr = 0; thr <= 1; thr++) {
-		for (attempt = 1; attempt <= 40; attempt++) {
-			ceiling = (thr ? AWS_THROTTLE_BACKOFF_BASE_MS :
-			    AWS_BACKOFF_BASE_MS) << (attempt < 20 ? attempt - 1 :
-			    19);
-			if (ceiling > AWS_MAX_BACKOFF_MS)
-				ceiling = AWS_MAX_BACKOFF_MS;
-			for (i = 0; i < 2000; i++) {
-				d = aws_backoff_ms(attempt, thr, next_rnd(&seed));
-				bad += d < 0 || d > ceiling;
-				lo = d < lo ? d : lo;
-				hi = d > hi ? d : hi;
-			}
-			bad += aws_backoff_ms(attempt, thr, 0) != 0;
-			bad += aws_backoff_ms(attempt, thr, UINT32_MAX) !=
-			    ceiling;
-			hit_cap += ceiling == AWS_MAX_BACKOFF_MS;
-		}
-	}
-	is_int(bad, 0, "160000 draws within [0, min(20 s, base * 2^n)], "
-	    "both ends reachable");
-	ok(hit_cap > 0 && hi == AWS_MAX_BACKOFF_MS, "the 20 s cap is reached");
-	is_int(lo, 0, "zero is drawn");
-	is_int(aws_backoff_ms(1, 0, UINT32_MAX), 100, "first retry: up to "
-	    "100 ms");
-	is_int(aws_backoff_ms(1, 1, UINT32_MAX), 1000, "first throttled "
-	    "retry: up to 1 s");
-	is_int(aws_backoff_ms(3, 1, UINT32_MAX), 4000, "third: up to 4 s");
-	is_int(aws_backoff_ms(1, 1, UINT32_MAX / 2), 500, "half a draw, "
-	    "half the range");
-}
-
 /* Parses body as the answer with status (and optional header). */
 static void
 parse(long status, const char *body, const char *hname, const char *hval,
@@ -722,7 +674,6 @@ main(void)
 	test_retry_table();
 	test_throttle_codes();
 	test_error_kinds();
-	test_backoff();
 	test_error_parse();
 	test_send_500_then_200();
 	test_send_429_retry_after();

@@ -1,9 +1,8 @@
-#include <getopt.h>
+/* lib/cli; the tools' messages and option errors are tests/unit/test_tool.c. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "tap.h"
@@ -94,115 +93,15 @@ test_exit_codes_and_version(void)
 	    "version line names the libraries: %s", line);
 }
 
-/* What fn wrote on stderr, caught through a temporary file. */
 static void
-stderr_of(void (*fn)(void), char *out, size_t size)
+test_clocks(void)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	size_t n = 0;
-
-	out[0] = '\0';
-	if (tmp == NULL || saved == -1)
-		return;
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
-	fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(out, 1, size - 1, tmp);
-	out[n] = '\0';
-	fclose(tmp);
-}
-
-static int usage_rc;
-
-static void
-say_usage(void)
-{
-	usage_rc = cli_usage_error("kin-put", "--linger: '%s': bad", "x");
-}
-
-static void
-say_warning(void)
-{
-	cli_warnx("s3-putcsv", "%d object(s) not uploaded", 2);
-}
-
-static void
-test_messages_and_clocks(void)
-{
-	char text[256];
 	long long m1, m2;
 
-	stderr_of(say_usage, text, sizeof(text));
-	is_str(text, "kin-put: --linger: 'x': bad\ntry 'kin-put --help'\n",
-	    "usage error: the message, then where to look");
-	ok(usage_rc == EXIT_USAGE, "usage error: exit status 2");
-	stderr_of(say_warning, text, sizeof(text));
-	is_str(text, "s3-putcsv: 2 object(s) not uploaded\n",
-	    "warning: one line, the tool's name first");
 	m1 = cli_mono_ms();
 	m2 = cli_mono_ms();
 	ok(m1 > 0 && m2 >= m1, "monotonic clock does not go back");
 	ok(cli_wall_ms() > 1700000000000LL, "wall clock in milliseconds");
-}
-
-/* Runs getopt_long over argv as a tool does; the message is caught. */
-static char *const *opt_argv;
-static int opt_rc;
-
-static void
-parse_opts(void)
-{
-	static const struct option longopts[] = {
-		{ "region", required_argument, NULL, 'R' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int argc = 0, c;
-
-	while (opt_argv[argc] != NULL)
-		argc++;
-	optind = 0;	/* glibc: start afresh */
-	opterr = 0;
-	opt_rc = 0;
-	while ((c = getopt_long(argc, opt_argv, ":s:q", longopts, NULL)) != -1)
-		if (c == '?' || c == ':') {
-			opt_rc = cli_getopt_error("kin-get", c, opt_argv);
-			return;
-		}
-}
-
-static void
-option_case(char *const *argv, const char *want, const char *name)
-{
-	char text[256];
-
-	opt_argv = argv;
-	stderr_of(parse_opts, text, sizeof(text));
-	is_str(text, want, name);
-	ok(opt_rc == EXIT_USAGE, "%s: exit status 2", name);
-}
-
-static void
-test_option_errors(void)
-{
-	char *const bogus[] = { "kin-get", "--bogus=1", NULL };
-	char *const shortx[] = { "kin-get", "-qx", NULL };
-	char *const region[] = { "kin-get", "--region", NULL };
-	char *const s[] = { "kin-get", "-q", "-s", NULL };
-
-	option_case(bogus, "kin-get: unknown option '--bogus'\n"
-	    "try 'kin-get --help'\n", "unknown long option, without =value");
-	option_case(shortx, "kin-get: unknown option '-x'\n"
-	    "try 'kin-get --help'\n", "unknown short option out of a bundle");
-	option_case(region, "kin-get: option '--region' needs a value\n"
-	    "try 'kin-get --help'\n", "long option without its value");
-	option_case(s, "kin-get: option '-s' needs a value\n"
-	    "try 'kin-get --help'\n", "short option without its value");
 }
 
 int
@@ -212,7 +111,6 @@ main(void)
 	test_numbers();
 	test_sizes();
 	test_exit_codes_and_version();
-	test_messages_and_clocks();
-	test_option_errors();
+	test_clocks();
 	return tap_done();
 }

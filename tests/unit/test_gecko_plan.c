@@ -63,13 +63,12 @@ test_schedule(void)
 	is_int(gecko_month_calls(2, 90000, 0), 57600,
 	    "credits: 90 s x 2 calls a month");
 	is_int(gecko_month_calls(2, 90000, 10), 20, "credits: --count caps");
-	is_int(gecko_backoff_429_ms(125000, 0, 120000), 55000,
+	is_int(gecko_rate_window_ms(125000, 0), 55000,
 	    "429: to the next minute");
-	is_int(gecko_backoff_429_ms(125000, 0.5, 120000), 57500,
+	is_int(gecko_rate_window_ms(125000, 0x80000000u), 57500,
 	    "429: plus jitter");
-	is_int(gecko_backoff_429_ms(125000, 0.5, 300), 300, "429: capped");
-	is_int(gecko_backoff_ms(3, 1000, 60000, 0.5), 4000, "backoff: 2^3 s");
-	is_int(gecko_backoff_ms(30, 1000, 60000, 1.0), 60000, "backoff: cap");
+	is_int(gecko_rate_window_ms(120000, UINT32_MAX), 64999,
+	    "429: on the minute: a whole minute, jitter below 5 s");
 }
 
 static void

@@ -1,0 +1,159 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tool.h"
+
+#define VERSION_LINE_MAX 512
+
+static const char *prog = "coinpipe";
+static void (*usage_fn)(FILE *);
+static const char *version_extra = "";
+static const struct tool_common *opts;
+
+void
+tool_init(const char *name, void (*usage)(FILE *),
+    const struct tool_common *c)
+{
+	prog = name;
+	usage_fn = usage;
+	opts = c;
+}
+
+void
+tool_set_version_extra(const char *extra)
+{
+	version_extra = extra != NULL ? extra : "";
+}
+
+/* The one place a message is printed. */
+static void __attribute__((format(printf, 1, 0)))
+vwarnx(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+tool_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+void
+tool_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opts != NULL && opts->quiet)
+		return;
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+void
+tool_verbose(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opts == NULL || opts->verbose < level)
+		return;
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+int
+tool_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "try '%s --help'\n", prog);
+	return EXIT_USAGE;
+}
+
+void
+tool_trace_line(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+int
+tool_trace_level(const struct tool_common *c)
+{
+	if (c->verbose >= 3)
+		return 2;
+	return c->verbose == 2;
+}
+
+/*
+ * getopt_long's '?' (unknown option) or ':' (value missing) as a usage
+ * error naming the option as the user wrote it: a long one without any
+ * =value, a short one alone, also when it came bundled as in -qx.
+ */
+static int
+getopt_error(int c, char *const argv[])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char name[3] = { '-', (char)optopt, '\0' };
+	int len = (int)strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) != 0 || len <= 2) {
+		arg = name;
+		len = 2;
+	}
+	if (c == ':')
+		return tool_usage_error("option '%.*s' needs a value", len,
+		    arg);
+	return tool_usage_error("unknown option '%.*s'", len, arg);
+}
+
+/* --help and --version: to stdout, whose failure (>/dev/full) shows in
+ * the exit code. */
+static int
+answer(struct tool_common *c, int opt)
+{
+	char line[VERSION_LINE_MAX];
+
+	c->done = 1;
+	if (opt == 'h') {
+		if (usage_fn != NULL)
+			usage_fn(stdout);
+	} else {
+		cli_version_line(prog, line, sizeof(line));
+		printf("%s%s\n", line, version_extra);
+	}
+	return ferror(stdout) || fflush(stdout) == EOF ? EXIT_TEMPORARY :
+	    EXIT_ALL_HANDLED;
+}
+
+int
+tool_common_option(struct tool_common *c, int opt, const char *arg,
+    char *const argv[])
+{
+	switch (opt) {
+	case '?':
+	case ':':
+		return getopt_error(opt, argv);
+	case TOOL_OPT_REGION: c->region = arg; return 0;
+	case TOOL_OPT_PROFILE: c->profile = arg; return 0;
+	case TOOL_OPT_ENDPOINT: c->endpoint_url = arg; return 0;
+	case 'q': c->quiet = 1; return 0;
+	case 'v': c->verbose++; return 0;
+	case 'h':
+	case 'V':
+		return answer(c, opt);
+	}
+	return TOOL_NOT_COMMON;
+}
