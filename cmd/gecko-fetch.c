@@ -1,18 +1,17 @@
 /*
  * gecko-fetch: CoinGecko prices as NDJSON, one object per coin and currency
- * per poll, with the exact number text CoinGecko sent.
+ * per poll, with the exact number text CoinGecko sent. The client (plan,
+ * key, calls, retries, coin selection) is lib/geckoclient; the records are
+ * lib/geckopoll's; this file is options, the poll loop and the exit code.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -20,9 +19,7 @@
 #include "gecko.h"
 #include "geckoclient.h"
 #include "geckopoll.h"
-#include "http.h"
 #include "ndjson.h"
-#include "retry.h"
 
 #include "common/tool.h"
 
@@ -30,46 +27,21 @@
 #define DEFAULT_TIMEOUT_MS 30000LL
 #define DEFAULT_MAX_BACKOFF_MS 75000LL	/* a minute window plus jitter */
 #define DEFAULT_RETRIES 3
-#define BACKOFF_BASE_MS 1000L
 
 /* Set after a stop signal: callers unwind without another message. */
-#define STOPPED (-2)
+#define STOPPED GECKO_STOPPED
 /* stdout is gone or full: no point in polling on. */
 #define WRITE_FAILED (-3)
 
 struct opts {
 	struct gecko_list ids;		/* operands, --ids, --ids-file */
 	struct gecko_list vs;
-	long long top, first;		/* 0: not asked */
-	int all;
-	int market;
-	enum gecko_stale stale;
-	int table;
-	long long every_ms, count;
-	int plan_set;
-	enum gecko_plan plan;
-	const char *key_file;
-	const char *base_url;
-	int rate;			/* 0: the plan's, a minute */
-	long long rate_window_ms;	/* for rate */
-	long long credits;		/* -1: the plan's */
-	long long max_backoff_ms, timeout_ms;
-	int retries;
-	int verbose, quiet;
-	struct tool_common common;	/* parsed; -q and -v copied above */
+	struct gecko_selection sel;	/* ids, top, all, first */
 	struct gecko_format fmt;	/* vs, market, stale, table */
-};
-
-/* What one session with CoinGecko needs. */
-struct fetcher {
-	const struct opts *o;
-	struct http_multi *http;	/* one transfer at a time, see call() */
-	enum gecko_plan plan;
-	char *key;			/* wiped on free */
-	char *base;
-	struct http_field hdr[1];
-	size_t nhdr;
-	struct gecko_rate rate;
+	struct gecko_client_config cfg;	/* plan, key, limits */
+	long long every_ms, count;
+	long long credits;		/* -1: the plan's */
+	struct tool_common common;
 };
 
 static void
@@ -113,20 +85,18 @@ usage(FILE *f)
 }
 
 
-/* ---- small helpers ---- */
 
-/*
- * Sleeps in short steps so that a stop signal ends the wait promptly even
- * when it arrives between the flag check and the sleep.
- */
-static int
-sleep_ms(long long ms)
+/* ---- the poll loop ---- */
+
+/* The client's lines: its retries and credit warning are warnings. */
+static void
+client_log(void *arg, enum gecko_log level, const char *line)
 {
-	long long end = cli_mono_ms() + ms, left;
-
-	while (!cli_stop_signal && (left = end - cli_mono_ms()) > 0)
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-	return cli_stop_signal ? STOPPED : 0;
+	(void)arg;
+	if (level == GECKO_LOG_NOTICE)
+		tool_notice("%s", line);
+	else
+		tool_verbose(1, "%s", line);
 }
 
 /* Waits for a wall-clock instant (the clock may be stepped meanwhile). */
@@ -138,276 +108,6 @@ sleep_until_wall(long long when_ms)
 	while (!cli_stop_signal && (left = when_ms - cli_wall_ms()) > 0)
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
 	return cli_stop_signal ? STOPPED : 0;
-}
-
-/* ---- keys, plans and calls ---- */
-
-/* The client's old name, until it moves to lib/gecko. */
-#define trace_line tool_trace_line
-
-static int
-fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
-{
-	struct http_options ho;
-	const char *base;
-	size_t n;
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	f->o = o;
-	if (gecko_key_resolve(o->plan_set, o->plan, o->key_file, &f->plan,
-	    &f->key, err) == -1)
-		return -1;
-	base = o->base_url ? o->base_url : gecko_plan_url(f->plan);
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	if ((f->base = strndup(base, n)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (f->key != NULL) {
-		f->hdr[0].name = gecko_plan_header(f->plan);
-		f->hdr[0].value = f->key;
-		f->nhdr = 1;
-	}
-	if (o->rate > 0)
-		rc = gecko_rate_init(&f->rate, o->rate, o->rate_window_ms);
-	else
-		rc = gecko_rate_init(&f->rate, gecko_plan_rate(f->plan),
-		    60000);
-	if (rc == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	memset(&ho, 0, sizeof(ho));
-	ho.user_agent = PROG "/" COINPIPE_VERSION;
-	ho.timeout_ms = (long)o->timeout_ms;
-	ho.trace = o->verbose >= 2 ? 2 : 0;
-	ho.trace_fn = trace_line;
-	if ((f->http = http_multi_new(&ho, 1, err)) == NULL)
-		return -1;
-	if (o->verbose)
-		fprintf(stderr, PROG ": plan %s, %s, %d calls/%s\n",
-		    gecko_plan_name(f->plan), f->base, f->rate.n,
-		    f->rate.window_ms == 1000 ? "s" : "min");
-	return 0;
-}
-
-static void
-fetcher_free(struct fetcher *f)
-{
-	http_multi_free(f->http);
-	gecko_key_free(f->key);
-	free(f->base);
-	gecko_rate_free(&f->rate);
-}
-
-/*
- * One request, driven in slices of 100 ms so that SIGINT/SIGTERM end the
- * program promptly even while a server stalls: a blocking libcurl call
- * would only return at --timeout. Returns what http_client_do returns, or
- * STOPPED (the transfer is abandoned when the handle is freed).
- */
-static int
-call(struct fetcher *f, const struct http_request *req,
-    struct http_response *r, struct errbuf *err)
-{
-	struct http_multi_done d;
-	int n;
-
-	if (http_multi_add(f->http, req, NULL, err) == -1)
-		return -1;
-	while ((n = http_multi_wait(f->http, -1, 100, &d, 1, NULL,
-	    err)) == 0)
-		if (cli_stop_signal)
-			return STOPPED;
-	if (n < 0)
-		return -1;
-	*r = d.resp;
-	if (d.rc != 0)
-		*err = d.err;
-	return d.rc;
-}
-
-/*
- * How long to wait before retrying a failed call; -1: do not retry. A 429
- * is throttling: the server's Retry-After, else the next rate window, is
- * honoured up to --max-backoff like every other wait.
- */
-static long long
-retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
-    int attempt, const struct errbuf *err)
-{
-	struct retry_policy p = { BACKOFF_BASE_MS, BACKOFF_BASE_MS,
-		(long)f->o->max_backoff_ms, (long)f->o->max_backoff_ms };
-	int throttled = rc == 0 && r->status == 429;
-	long ra = -1;
-
-	if (err->kind != ERR_TEMP || attempt >= f->o->retries)
-		return -1;
-	if (throttled) {
-		ra = http_retry_after_ms(http_response_header(r,
-		    "Retry-After"), (long)time(NULL));
-		if (ra < 0)
-			ra = gecko_rate_window_ms(cli_wall_ms(),
-			    retry_jitter());
-	}
-	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
-}
-
-/* One call with the limiter and retries. path is "/simple/price?...". */
-static int
-fetch(struct fetcher *f, const char *path, struct http_response *r,
-    struct errbuf *err)
-{
-	struct http_request req;
-	struct buf url = BUF_INIT;
-	long long wait;
-	int attempt, rc = -1;
-
-	if (buf_printf(&url, "%s%s", f->base, path) == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = url.data;
-	req.headers = f->hdr;
-	req.nheaders = f->nhdr;
-	for (attempt = 0;; attempt++) {
-		if (sleep_ms(gecko_rate_wait_ms(&f->rate, cli_mono_ms())) != 0)
-			goto stopped;
-		http_response_free(r);
-		memset(r, 0, sizeof(*r));
-		errbuf_clear(err);
-		if ((rc = call(f, &req, r, err)) == STOPPED)
-			goto stopped;
-		/* counted when the answer is in: the server saw the call
-		 * at some moment before that, never after */
-		gecko_rate_note(&f->rate, cli_mono_ms());
-		if (f->o->verbose && rc == 0)
-			fprintf(stderr, PROG ": GET %s: HTTP %ld, %zu bytes\n",
-			    url.data, r->status, r->body.len);
-		if (rc == 0 && r->status == 200)
-			goto out;
-		if (rc == 0)
-			gecko_error_from_body(r->status, r->body.data,
-			    r->body.len, f->plan, err);
-		if ((wait = retry_wait(f, r, rc, attempt, err)) < 0)
-			break;
-		if (!f->o->quiet)
-			fprintf(stderr, PROG ": %.*s: %s; retrying in %lld "
-			    "ms\n", (int)strcspn(path, "?"), path, err->msg,
-			    wait);
-		if (sleep_ms(wait) != 0)
-			goto stopped;
-	}
-	errbuf_prefix(err, "%.*s", (int)strcspn(path, "?"), path);
-	rc = -1;
-	goto out;
-stopped:
-	rc = STOPPED;
-out:
-	buf_free(&url);
-	return rc;
-}
-
-/* ---- which coins ---- */
-
-/* --all and --first N: /coins/list, one call, active coins in its order. */
-static int
-select_list(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
-{
-	struct http_response r;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	if ((rc = fetch(f, "/coins/list", &r, err)) == 0 &&
-	    gecko_coins_add_json(c, r.body.data, r.body.len,
-	    (size_t)f->o->first, "/coins/list", err) < 0)
-		rc = -1;
-	http_response_free(&r);
-	return rc;
-}
-
-/* --top N: /coins/markets by market cap, 250 a page, as few pages as N
- * needs; a short page means there are no more coins. */
-static int
-select_top(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
-{
-	struct http_response r;
-	struct buf path = BUF_INIT;
-	size_t want = (size_t)f->o->top, per_page, page;
-	long got;
-	int rc = 0;
-
-	per_page = want < GECKO_MARKETS_PER_PAGE ? want :
-	    GECKO_MARKETS_PER_PAGE;
-	memset(&r, 0, sizeof(r));
-	for (page = 1; c->id.n < want; page++) {
-		buf_reset(&path);
-		buf_puts(&path, "/coins/markets?vs_currency=");
-		buf_puts(&path, f->o->vs.v[0]);
-		if (buf_printf(&path, "&order=market_cap_desc&per_page=%zu"
-		    "&page=%zu&sparkline=false", per_page, page) == -1) {
-			rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-			break;
-		}
-		if ((rc = fetch(f, path.data, &r, err)) != 0)
-			break;
-		if ((got = gecko_coins_add_json(c, r.body.data, r.body.len,
-		    want, "/coins/markets", err)) < 0) {
-			rc = -1;
-			break;
-		}
-		if ((size_t)got < per_page)
-			break;
-	}
-	http_response_free(&r);
-	buf_free(&path);
-	return rc;
-}
-
-static int
-select_coins(struct fetcher *f, struct gecko_coins *c, struct errbuf *err)
-{
-	const struct opts *o = f->o;
-	size_t i;
-	int rc = 0;
-
-	if (o->top > 0)
-		rc = select_top(f, c, err);
-	else if (o->all || o->first > 0)
-		rc = select_list(f, c, err);
-	else
-		for (i = 0; i < o->ids.n && rc == 0; i++)
-			rc = gecko_list_add(&c->id, o->ids.v[i],
-			    strlen(o->ids.v[i]));
-	if (rc == -1 && err->kind == ERR_NONE)
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (rc != 0)
-		return rc;
-	if (gecko_coins_finish(c) == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (c->id.n == 0)
-		return errbuf_set(err, ERR_CONFIG, "no coins selected");
-	return 0;
-}
-
-/* Says so when --every would spend more than the plan's monthly credits. */
-static void
-warn_credits(const struct fetcher *f, size_t calls)
-{
-	const struct opts *o = f->o;
-	long long credits = o->credits >= 0 ? o->credits :
-	    gecko_plan_credits(f->plan);
-	long long month = gecko_month_calls(calls, o->every_ms, o->count);
-	long long need_s;
-
-	if (o->every_ms <= 0 || credits <= 0 || month <= credits || o->quiet)
-		return;
-	need_s = (GECKO_MONTH_MS / 1000 * (long long)calls + credits - 1) /
-	    credits;
-	fprintf(stderr, PROG ": warning: %zu call%s every %lld ms is %lld "
-	    "calls in 30 days, over the %lld credits of the %s plan: poll "
-	    "every %llds or more, select fewer coins, or set --credits\n",
-	    calls, calls == 1 ? "" : "s", o->every_ms, month, credits,
-	    gecko_plan_name(f->plan), need_s);
 }
 
 /* Writes a poll's output at once, so a reader never waits on a buffer. */
@@ -426,63 +126,38 @@ fail:
 	return errbuf_set(err, ERR_SYSTEM, "stdout: %s", strerror(errno));
 }
 
+/* All of it, the -v line too, as before the tool front: not with -q. */
 static void
 report_poll(const struct opts *o, const struct gecko_poll *p)
 {
-	if (o->quiet)
+	if (o->common.quiet)
 		return;
 	if (p->unknown.len > 0)
-		fprintf(stderr, PROG ": unknown to CoinGecko (ids, not "
-		    "symbols, are expected): %s\n", p->unknown.data);
+		tool_notice("unknown to CoinGecko (ids, not symbols, are "
+		    "expected): %s", p->unknown.data);
 	if (p->nulls.len > 0)
-		fprintf(stderr, PROG ": %s: %ld null price%s skipped: %s\n",
-		    p->ts, p->st.nulls, p->st.nulls == 1 ? "" : "s",
-		    p->nulls.data);
-	if (o->verbose)
-		fprintf(stderr, PROG ": %s: %ld records, %ld stale skipped\n",
-		    p->ts, p->st.records, p->st.stale);
-}
-
-/* One /simple/price call for the ids [lo, hi). */
-static int
-poll_group(struct fetcher *f, struct gecko_poll *p, size_t lo, size_t hi,
-    const char *tail, struct errbuf *err)
-{
-	struct http_response r;
-	struct buf path = BUF_INIT;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	if (gecko_price_path(p->c, lo, hi, tail, &path) == -1)
-		rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-	else if ((rc = fetch(f, path.data, &r, err)) == 0 &&
-	    (rc = gecko_poll_add(p, lo, hi, r.body.data, r.body.len,
-	    err)) == -1)
-		errbuf_prefix(err, "/simple/price");
-	http_response_free(&r);
-	buf_free(&path);
-	return rc;
+		tool_notice("%s: %ld null price%s skipped: %s", p->ts,
+		    p->st.nulls, p->st.nulls == 1 ? "" : "s", p->nulls.data);
+	tool_verbose(1, "%s: %ld records, %ld stale skipped", p->ts,
+	    p->st.records, p->st.stale);
 }
 
 /* Every call of one poll; what arrived is printed even if a call fails. */
 static int
-poll_once(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
-    size_t ncalls, const char *ts, struct gecko_stats *total,
-    struct errbuf *err)
+poll_once(struct gecko_client *gc, const struct opts *o,
+    struct gecko_coins *c, const size_t *starts, size_t ncalls,
+    const char *ts, struct gecko_stats *total, struct errbuf *err)
 {
-	const struct opts *o = f->o;
 	struct gecko_poll p;
 	struct buf tail = BUF_INIT;
 	struct errbuf werr;
-	size_t i;
 	int rc = 0;
 
 	gecko_poll_begin(&p, &o->fmt, c, ts);
 	if (gecko_query_tail(&o->fmt, &tail) == -1)
 		rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-	for (i = 0; i < ncalls && rc == 0; i++)
-		rc = poll_group(f, &p, starts[i],
-		    i + 1 < ncalls ? starts[i + 1] : c->id.n, tail.data, err);
+	if (rc == 0)
+		rc = gecko_client_poll(gc, &p, starts, ncalls, tail.data, err);
 	gecko_poll_end(&p);
 	report_poll(o, &p);
 	total->records += p.st.records;
@@ -491,7 +166,7 @@ poll_once(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
 	total->unknown += p.st.unknown;
 	if (write_out(&p.out, &werr) != 0) {
 		if (rc == -1)
-			fprintf(stderr, PROG ": %s: %s\n", ts, err->msg);
+			tool_warnx("%s: %s", ts, err->msg);
 		*err = werr;
 		rc = WRITE_FAILED;
 	}
@@ -500,24 +175,22 @@ poll_once(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
 	return rc;
 }
 
-/* ---- the program ---- */
-
 static int
 report_fail(const char *ts, const struct errbuf *err)
 {
 	if (ts != NULL)
-		fprintf(stderr, PROG ": poll %s: %s\n", ts, err->msg);
+		tool_warnx("poll %s: %s", ts, err->msg);
 	else
-		fprintf(stderr, PROG ": %s\n", err->msg);
+		tool_warnx("%s", err->msg);
 	return cli_exit_for(err->kind == ERR_NONE ? ERR_SYSTEM : err->kind);
 }
 
 /* Polls until --count, a signal, or a failure that will not pass. */
 static int
-poll_loop(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
-    size_t ncalls, struct errbuf *err)
+poll_loop(struct gecko_client *gc, const struct opts *o,
+    struct gecko_coins *c, const size_t *starts, size_t ncalls,
+    struct errbuf *err)
 {
-	const struct opts *o = f->o;
 	struct gecko_stats total = { 0, 0, 0, 0 };
 	long long slot = -1, ts_ms, n;
 	long failed = 0, polls = 0;
@@ -536,7 +209,7 @@ poll_loop(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
 			ts_ms = cli_wall_ms() / 1000 * 1000;
 		gecko_iso8601(ts_ms, ts, sizeof(ts));
 		errbuf_clear(err);
-		rc = poll_once(f, c, starts, ncalls, ts, &total, err);
+		rc = poll_once(gc, o, c, starts, ncalls, ts, &total, err);
 		polls++;
 		if (rc == STOPPED)
 			break;
@@ -562,48 +235,56 @@ poll_loop(struct fetcher *f, struct gecko_coins *c, const size_t *starts,
 	return EXIT_ALL_HANDLED;
 }
 
+/* The selection and its calls: 0, or the exit code. */
 static int
-run(const struct opts *o)
+prepare(struct gecko_client *gc, const struct opts *o, struct gecko_coins *c,
+    size_t **starts, size_t *ncalls, struct errbuf *err)
 {
-	struct fetcher f;
+	int rc;
+
+	if ((rc = gecko_client_select(gc, &o->sel, c, err)) != 0)
+		return rc == STOPPED ? EXIT_SIGNAL_BASE + cli_stop_signal :
+		    report_fail(NULL, err);
+	if ((*starts = calloc(c->id.n + 1, sizeof(size_t))) == NULL)
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (*starts == NULL || (*ncalls = gecko_plan_calls(
+	    gecko_client_base(gc), c, &o->fmt, *starts, err)) == 0)
+		return report_fail(NULL, err);
+	tool_verbose(1, "%zu coin%s, %zu call%s a poll", c->id.n,
+	    c->id.n == 1 ? "" : "s", *ncalls, *ncalls == 1 ? "" : "s");
+	gecko_client_check_credits(gc, *ncalls, o->every_ms, o->count,
+	    o->credits);
+	return 0;
+}
+
+static int
+run(struct opts *o)
+{
+	struct gecko_client *gc = NULL;
 	struct gecko_coins c;
 	struct errbuf err;
-	size_t *starts = NULL, ncalls;
-	int rc, code;
+	size_t *starts = NULL, ncalls = 0;
+	int code;
 
 	memset(&c, 0, sizeof(c));
 	errbuf_clear(&err);
 	if (cli_signals_install() == -1) {
 		errbuf_set(&err, ERR_SYSTEM, "sigaction: %s", strerror(errno));
+		return report_fail(NULL, &err);
+	}
+	o->sel.vs = o->vs.v[0];		/* validate() saw to one */
+	o->cfg.user_agent = PROG "/" COINPIPE_VERSION;
+	o->cfg.trace = o->common.verbose >= 2 ? 2 : 0;
+	o->cfg.trace_fn = tool_trace_line;
+	o->cfg.log_fn = client_log;
+	o->cfg.stop = &cli_stop_signal;
+	o->cfg.mono_ms = cli_mono_ms;
+	o->cfg.wall_ms = cli_wall_ms;
+	if ((gc = gecko_client_new(&o->cfg, &err)) == NULL)
 		code = report_fail(NULL, &err);
-		goto out_nofetcher;
-	}
-	if (fetcher_init(&f, o, &err) == -1) {
-		code = report_fail(NULL, &err);
-		goto out;
-	}
-	if ((rc = select_coins(&f, &c, &err)) != 0) {
-		code = rc == STOPPED ? EXIT_SIGNAL_BASE + cli_stop_signal :
-		    report_fail(NULL, &err);
-		goto out;
-	}
-	if ((starts = calloc(c.id.n + 1, sizeof(size_t))) == NULL ||
-	    (ncalls = gecko_plan_calls(f.base, &c, &o->fmt, starts,
-	    &err)) == 0) {
-		if (starts == NULL)
-			errbuf_set(&err, ERR_SYSTEM, "out of memory");
-		code = report_fail(NULL, &err);
-		goto out;
-	}
-	if (o->verbose)
-		fprintf(stderr, PROG ": %zu coin%s, %zu call%s a poll\n",
-		    c.id.n, c.id.n == 1 ? "" : "s", ncalls,
-		    ncalls == 1 ? "" : "s");
-	warn_credits(&f, ncalls);
-	code = poll_loop(&f, &c, starts, ncalls, &err);
-out:
-	fetcher_free(&f);
-out_nofetcher:
+	else if ((code = prepare(gc, o, &c, &starts, &ncalls, &err)) == 0)
+		code = poll_loop(gc, o, &c, starts, ncalls, &err);
+	gecko_client_free(gc);
 	free(starts);
 	gecko_coins_free(&c);
 	return code;
@@ -638,30 +319,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Reads ids one per line or comma-separated; '#' starts a comment. */
-static int
-read_ids_file(const char *path, struct gecko_list *ids, struct errbuf *err)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	if (f == NULL)
-		return errbuf_set(err, ERR_USAGE, "%s: %s", path,
-		    strerror(errno));
-	while (rc == 0 && getline(&line, &cap, f) != -1)
-		if (gecko_list_split(ids, line) == -1)
-			rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (rc == 0 && ferror(f))
-		rc = errbuf_set(err, ERR_USAGE, "%s: %s", path,
-		    strerror(errno));
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 /* "30", "30/min" or "2/s": calls in a minute or in a second. */
 static int
 parse_rate(const char *s, struct opts *o, struct errbuf *err)
@@ -673,16 +330,16 @@ parse_rate(const char *s, struct opts *o, struct errbuf *err)
 	if (n >= sizeof(num))
 		goto bad;
 	if (s[n] == '\0' || strcmp(s + n, "/min") == 0)
-		o->rate_window_ms = 60000;
+		o->cfg.rate_window_ms = 60000;
 	else if (strcmp(s + n, "/s") == 0)
-		o->rate_window_ms = 1000;
+		o->cfg.rate_window_ms = 1000;
 	else
 		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
 	if (cli_parse_llong(num, 1, 100000, &v, err) == -1)
 		return -1;
-	o->rate = (int)v;
+	o->cfg.rate = (int)v;
 	return 0;
 bad:
 	return errbuf_set(err, ERR_USAGE, "'%s': not a rate "
@@ -719,16 +376,17 @@ parse_what(struct opts *o, int ch, const char *arg)
 			return EXIT_TEMPORARY;
 		return 0;
 	case 'I':
-		if (read_ids_file(arg, &o->ids, &err) == -1)
+		if (gecko_list_read(&o->ids, arg, &err) == -1)
 			return tool_usage_error("--ids-file %s", err.msg);
 		return 0;
 	case 't':
-		if (cli_parse_llong(arg, 1, 100000, &o->top, &err) == -1)
+		if (cli_parse_llong(arg, 1, 100000, &o->sel.top, &err) == -1)
 			return tool_usage_error("--top: %s", err.msg);
 		return 0;
-	case 'a': o->all = 1; return 0;
+	case 'a': o->sel.all = 1; return 0;
 	case OPT_FIRST:
-		if (cli_parse_llong(arg, 1, 10000000, &o->first, &err) == -1)
+		if (cli_parse_llong(arg, 1, 10000000, &o->sel.first,
+		    &err) == -1)
 			return tool_usage_error("--first: %s", err.msg);
 		return 0;
 	case 'c':
@@ -736,15 +394,15 @@ parse_what(struct opts *o, int ch, const char *arg)
 		if (gecko_list_split(&o->vs, arg) == -1)
 			return EXIT_TEMPORARY;
 		return 0;
-	case 'm': o->market = 1; return 0;
+	case 'm': o->fmt.market = 1; return 0;
 	case 's':
 		if (parse_choice(arg, stales, &i) == -1)
 			return tool_usage_error("--stale: '%s': expected skip, "
 			    "mark or keep", arg);
-		o->stale = (enum gecko_stale)i;
+		o->fmt.stale = (enum gecko_stale)i;
 		return 0;
 	case 'f':
-		if (parse_choice(arg, formats, &o->table) == -1)
+		if (parse_choice(arg, formats, &o->fmt.table) == -1)
 			return tool_usage_error("--format: '%s': expected json "
 			    "or table", arg);
 		return 0;
@@ -777,13 +435,13 @@ parse_how(struct opts *o, int ch, const char *arg)
 	switch (ch) {
 	case 'p':
 		if (parse_choice(arg, plans, &i) == -1)
-			return tool_usage_error("--plan: '%s': expected public, "
-			    "demo or pro", arg);
-		o->plan = (enum gecko_plan)i;
-		o->plan_set = 1;
+			return tool_usage_error("--plan: '%s': expected "
+			    "public, demo or pro", arg);
+		o->cfg.plan = (enum gecko_plan)i;
+		o->cfg.plan_set = 1;
 		return 0;
-	case 'k': o->key_file = arg; return 0;
-	case 'b': o->base_url = arg; return 0;
+	case 'k': o->cfg.key_file = arg; return 0;
+	case 'b': o->cfg.base_url = arg; return 0;
 	case 'r':
 		if (parse_rate(arg, o, &err) == -1)
 			return tool_usage_error("--rate: %s", err.msg);
@@ -796,12 +454,12 @@ parse_how(struct opts *o, int ch, const char *arg)
 	case OPT_RETRIES:
 		if (cli_parse_llong(arg, 0, 100, &v, &err) == -1)
 			return tool_usage_error("--retries: %s", err.msg);
-		o->retries = (int)v;
+		o->cfg.retries = (int)v;
 		return 0;
 	case OPT_MAX_BACKOFF:
 	case OPT_TIMEOUT:
 		if (cli_parse_duration_ms(arg, ch == OPT_TIMEOUT ?
-		    &o->timeout_ms : &o->max_backoff_ms, &err) == -1)
+		    &o->cfg.timeout_ms : &o->cfg.max_backoff_ms, &err) == -1)
 			return tool_usage_error("%s: %s", ch == OPT_TIMEOUT ?
 			    "--timeout" : "--max-backoff", err.msg);
 		return 0;
@@ -825,17 +483,19 @@ parse_one(struct opts *o, int ch, const char *arg)
 static int
 validate(struct opts *o)
 {
-	int sources = (o->ids.n > 0) + (o->top > 0) + o->all + (o->first > 0);
+	int sources = (o->ids.n > 0) + (o->sel.top > 0) + o->sel.all +
+	    (o->sel.first > 0);
 	size_t i, u;
 	char *p;
 
 	if (sources == 0)
-		return tool_usage_error("no coins: give ids, --ids, --ids-file, "
-		    "--top, --all or --first");
+		return tool_usage_error("no coins: give ids, --ids, "
+		    "--ids-file, --top, --all or --first");
 	if (sources > 1)
 		return tool_usage_error("choose one of ids, --top, --all and "
 		    "--first");
-	if (o->key_file != NULL && o->plan_set && o->plan == GECKO_PUBLIC)
+	if (o->cfg.key_file != NULL && o->cfg.plan_set &&
+	    o->cfg.plan == GECKO_PUBLIC)
 		return tool_usage_error("--api-key-file needs --plan demo or "
 		    "--plan pro");
 	if (o->count > 0 && o->every_ms == 0)
@@ -846,8 +506,8 @@ validate(struct opts *o)
 		for (p = o->vs.v[i]; *p != '\0'; p++) {
 			*p = (char)tolower((unsigned char)*p);
 			if (!isalnum((unsigned char)*p))
-				return tool_usage_error("--vs: '%s': currencies "
-				    "are codes like usd, eur, btc",
+				return tool_usage_error("--vs: '%s': "
+				    "currencies are codes like usd, eur, btc",
 				    o->vs.v[i]);
 		}
 	/* API ids are lower case; "Bitcoin" would come back unknown */
@@ -861,10 +521,11 @@ validate(struct opts *o)
 			if (u == 1)
 				*p = (char)tolower((unsigned char)*p);
 		}
-	if (o->base_url != NULL && strncmp(o->base_url, "http://", 7) != 0 &&
-	    strncmp(o->base_url, "https://", 8) != 0)
+	if (o->cfg.base_url != NULL &&
+	    strncmp(o->cfg.base_url, "http://", 7) != 0 &&
+	    strncmp(o->cfg.base_url, "https://", 8) != 0)
 		return tool_usage_error("--base-url: '%s': expected an "
-		    "http:// or https:// URL", o->base_url);
+		    "http:// or https:// URL", o->cfg.base_url);
 	return 0;
 }
 
@@ -877,9 +538,11 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	tool_init(PROG, usage, &o.common);
 	o.credits = -1;
-	o.retries = DEFAULT_RETRIES;
-	o.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
-	o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	o.cfg.retries = DEFAULT_RETRIES;
+	o.cfg.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
+	o.cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
+	o.sel.ids = &o.ids;
+	o.fmt.vs = &o.vs;
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
 	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
 	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:" TOOL_SHORTOPTS, longopts,
@@ -888,17 +551,11 @@ main(int argc, char *argv[])
 		if (code == TOOL_NOT_COMMON)
 			code = parse_one(&o, ch, optarg);
 	}
-	o.verbose = o.common.verbose;
-	o.quiet = o.common.quiet;
 	for (; code == 0 && !o.common.done && optind < argc; optind++)
 		if (gecko_list_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;
 	if (code == 0 && !o.common.done)
 		code = validate(&o);
-	o.fmt.vs = &o.vs;
-	o.fmt.market = o.market;
-	o.fmt.stale = o.stale;
-	o.fmt.table = o.table;
 	if (code == 0 && !o.common.done)
 		code = run(&o);
 	gecko_list_free(&o.ids);
