@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +84,6 @@ usage(FILE *f)
 }
 
 
-
 /* ---- the poll loop ---- */
 
 /* The client's lines: its retries and credit warning are warnings. */
@@ -97,17 +95,6 @@ client_log(void *arg, enum gecko_log level, const char *line)
 		tool_notice("%s", line);
 	else
 		tool_verbose(1, "%s", line);
-}
-
-/* Waits for a wall-clock instant (the clock may be stepped meanwhile). */
-static int
-sleep_until_wall(long long when_ms)
-{
-	long long left;
-
-	while (!cli_stop_signal && (left = when_ms - cli_wall_ms()) > 0)
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-	return cli_stop_signal ? STOPPED : 0;
 }
 
 /* Writes a poll's output at once, so a reader never waits on a buffer. */
@@ -202,7 +189,7 @@ poll_loop(struct gecko_client *gc, const struct opts *o,
 		if (o->every_ms > 0) {
 			slot = gecko_next_slot_ms(cli_wall_ms(), o->every_ms,
 			    slot < 0 ? -1 : slot + o->every_ms);
-			if (sleep_until_wall(slot) != 0)
+			if (gecko_client_wait_wall(gc, slot) != 0)
 				break;
 			ts_ms = slot;
 		} else

@@ -120,16 +120,18 @@ stopped(const struct gecko_client *c)
 }
 
 /*
- * Sleeps in steps of at most 100 ms so that a stop signal ends the wait
- * promptly even when it arrives between the flag check and the sleep.
+ * Waits until clock() reads end, in steps of at most 100 ms so that a stop
+ * signal ends the wait promptly even when it arrives between the flag
+ * check and the sleep, and a stepped clock is followed.
  */
 static int
-sleep_ms(const struct gecko_client *c, long long ms)
+wait_until(const struct gecko_client *c, long long (*clock)(void),
+    long long end)
 {
-	long long end = c->cfg.mono_ms() + ms, left;
+	long long left;
 	int step;
 
-	while (!stopped(c) && (left = end - c->cfg.mono_ms()) > 0) {
+	while (!stopped(c) && (left = end - clock()) > 0) {
 		step = left > 100 ? 100 : (int)left;
 		if (c->cfg.nap_ms != NULL)
 			c->cfg.nap_ms(step);
@@ -137,6 +139,18 @@ sleep_ms(const struct gecko_client *c, long long ms)
 			poll(NULL, 0, step);
 	}
 	return stopped(c) ? GECKO_STOPPED : 0;
+}
+
+static int
+sleep_ms(const struct gecko_client *c, long long ms)
+{
+	return wait_until(c, c->cfg.mono_ms, c->cfg.mono_ms() + ms);
+}
+
+int
+gecko_client_wait_wall(const struct gecko_client *c, long long when_ms)
+{
+	return wait_until(c, c->cfg.wall_ms, when_ms);
 }
 
 /* The API root without its trailing slashes, and the key's header. */

@@ -66,6 +66,9 @@ enum gecko_plan gecko_client_plan(const struct gecko_client *c);
 /* The API root, without a trailing '/'. */
 const char *gecko_client_base(const struct gecko_client *c);
 
+/* Waits for a wall-clock instant (a poll's slot): 0, or GECKO_STOPPED. */
+int gecko_client_wait_wall(const struct gecko_client *c, long long when_ms);
+
 /*
  * GET base + path ("/simple/price?..."), waiting for the limiter, retrying
  * what may pass (ERR_TEMP) up to cfg.retries times. 0 with r holding a 200

@@ -417,6 +417,38 @@ test_credits(void)
 }
 
 static void
+test_wait_wall(void)
+{
+	struct gecko_client_config cfg;
+	struct gecko_client *c;
+	struct errbuf err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mono_ms = mono;
+	cfg.wall_ms = wall;
+	cfg.nap_ms = nap;
+	cfg.stop = &stop_flag;
+	unsetenv("COINGECKO_PRO_API_KEY");
+	unsetenv("COINGECKO_DEMO_API_KEY");
+	if ((c = gecko_client_new(&cfg, &err)) == NULL) {
+		ok(0, "client: %s", err.msg);
+		return;
+	}
+	slept = 0;
+	stop_flag = 0;
+	is_int(gecko_client_wait_wall(c, fake_wall + 250), 0, "a slot ahead");
+	is_int(slept, 250, "waited in steps until the wall clock reads it");
+	is_int(gecko_client_wait_wall(c, fake_wall - 5000), 0, "a slot past");
+	is_int(slept, 250, "does not wait");
+	stop_flag = 1;
+	is_int(gecko_client_wait_wall(c, fake_wall + 60000), GECKO_STOPPED,
+	    "the stop flag ends the wait");
+	is_int(slept, 250, "at once");
+	stop_flag = 0;
+	gecko_client_free(c);
+}
+
+static void
 test_list_read(void)
 {
 	char path[] = "/tmp/test_geckoclient.XXXXXX";
@@ -451,6 +483,7 @@ main(void)
 	test_select();
 	test_poll();
 	test_credits();
+	test_wait_wall();
 	test_list_read();
 	return tap_done();
 }
