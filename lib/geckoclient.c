@@ -102,15 +102,24 @@ static void
 logf_(const struct gecko_client *c, enum gecko_log level, const char *fmt,
     ...)
 {
-	char line[1024];
+	char small[512], *line = small;
 	va_list ap;
+	int n;
 
 	if (c->cfg.log_fn == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	c->cfg.log_fn(c->cfg.log_arg, level, line);
+	/* a GET line carries the whole URL, up to GECKO_URL_MAX */
+	if (n >= (int)sizeof(small) && (line = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(line, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	c->cfg.log_fn(c->cfg.log_arg, level, line != NULL ? line : small);
+	if (line != small)
+		free(line);
 }
 
 static int

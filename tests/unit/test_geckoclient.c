@@ -77,7 +77,7 @@ test_keys(void)
 static long long fake_mono, fake_wall = 1764331200000LL;  /* 12:00:00Z */
 static long long slept;
 static volatile sig_atomic_t stop_flag;
-static char logged[8192];		/* "N: line\n" or "V: line\n" */
+static char logged[16384];		/* "N: line\n" or "V: line\n" */
 
 static long long mono(void) { return fake_mono; }
 static long long wall(void) { return fake_wall; }
@@ -166,6 +166,29 @@ fixture_stop(struct fixture *f)
 	stubsrv_stop(&f->srv);
 }
 
+/* A GET line as long as the longest URL is logged whole. */
+static void
+long_get_line(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 200, .body = "{}" },
+	};
+	static char path[GECKO_URL_MAX];
+	struct fixture f;
+	struct http_response r;
+
+	memset(path, 'a', sizeof(path) - 100);
+	memcpy(path, "/simple/price?ids=", 18);
+	path[sizeof(path) - 100] = '\0';
+	if (fixture_start(&f, script, 1) != 0 || fixture_client(&f) == NULL)
+		return;
+	fixture_get(&f, path, &r);
+	ok(strstr(logged, path) != NULL && strstr(logged, ": HTTP 200, 2 "
+	    "bytes\n") != NULL, "a long GET line is logged whole");
+	http_response_free(&r);
+	fixture_stop(&f);
+}
+
 static void
 test_get_retries(void)
 {
@@ -202,6 +225,7 @@ test_get_retries(void)
 	ok(slept <= 1000, "a 500 waits at most the 1 s base (%lld)", slept);
 	http_response_free(&r);
 	fixture_stop(&f);
+	long_get_line();
 }
 
 static void
