@@ -1,29 +1,25 @@
 /*
  * gecko-fetch: CoinGecko prices as NDJSON, one object per coin and currency
- * per poll, with the exact number text CoinGecko sent.
+ * per poll, with the exact number text CoinGecko sent. The client (plan,
+ * key, calls, retries, coin selection) is lib/geckoclient; the records are
+ * lib/geckopoll's; this file is options, the poll loop and the exit code.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
 #include "errbuf.h"
 #include "gecko.h"
-#include "http.h"
-#include "retry.h"
+#include "geckoclient.h"
+#include "geckopoll.h"
+#include "ndjson.h"
 #include "timetext.h"
 
 #include "common/tool.h"
@@ -32,93 +28,21 @@
 #define DEFAULT_TIMEOUT_MS 30000LL
 #define DEFAULT_MAX_BACKOFF_MS 75000LL	/* a minute window plus jitter */
 #define DEFAULT_RETRIES 3
-#define BACKOFF_BASE_MS 1000L
-#define MAX_KEY_LEN 256			/* keys are ~30 characters */
-#define NMARKET 3			/* market cap, 24 h volume, change */
 
 /* Set after a stop signal: callers unwind without another message. */
-#define STOPPED (-2)
+#define STOPPED GECKO_STOPPED
 /* stdout is gone or full: no point in polling on. */
 #define WRITE_FAILED (-3)
 
-enum stale_mode { STALE_KEEP, STALE_SKIP, STALE_MARK };
-
-struct strlist {
-	char **v;
-	size_t n, cap;
-};
-
 struct opts {
-	struct strlist ids;		/* operands, --ids, --ids-file */
-	struct strlist vs;
-	long long top, first;		/* 0: not asked */
-	int all;
-	int market;
-	enum stale_mode stale;
-	int table;
+	struct gecko_list ids;		/* operands, --ids, --ids-file */
+	struct gecko_list vs;
+	struct gecko_selection sel;	/* ids, top, all, first */
+	struct gecko_format fmt;	/* vs, market, stale, table */
+	struct gecko_client_config cfg;	/* plan, key, limits */
 	long long every_ms, count;
-	int plan_set;
-	enum gecko_plan plan;
-	const char *key_file;
-	const char *base_url;
-	int rate;			/* 0: the plan's, a minute */
-	long long rate_window_ms;	/* for rate */
 	long long credits;		/* -1: the plan's */
-	long long max_backoff_ms, timeout_ms;
-	int retries;
-	int verbose, quiet;
-	struct tool_common common;	/* parsed; -q and -v copied above */
-};
-
-/* What one session with CoinGecko needs. */
-struct fetcher {
-	const struct opts *o;
-	struct http_multi *http;	/* one transfer at a time, see call() */
-	enum gecko_plan plan;
-	char *key;			/* wiped on free */
-	char *base;
-	struct http_field hdr[1];
-	size_t nhdr;
-	struct gecko_rate rate;
-};
-
-/* The selected coins, in the order they are printed. */
-struct coins {
-	struct strlist id;
-	size_t *order;			/* indexes sorted by id, for lookup */
-	long long *prev_updated;	/* last_updated_at of the last poll */
-	unsigned char *told;		/* unknown id already reported */
-};
-
-struct stats {
-	long records, nulls, stale, unknown;
-};
-
-/* One coin's values in one /simple/price answer. */
-struct slot {
-	int seen;
-	struct gecko_span updated;
-	struct gecko_span *val;		/* nvs * (1 + NMARKET) */
-};
-
-struct group {
-	const struct opts *o;
-	const struct coins *c;
-	size_t lo, hi;
-	struct slot *slots;
-};
-
-/* Rows for --format table: cells end in a tab, rows in a newline. */
-struct table {
-	size_t ncols;
-	struct buf rows;
-};
-
-static const char *const market_names[NMARKET] = {
-	"market_cap", "volume_24h", "change_24h"
-};
-static const char *const market_suffix[NMARKET] = {
-	"_market_cap", "_24h_vol", "_24h_change"
+	struct tool_common common;
 };
 
 static void
@@ -162,927 +86,17 @@ usage(FILE *f)
 }
 
 
-/* ---- small helpers ---- */
+/* ---- the poll loop ---- */
 
-/*
- * Sleeps in short steps so that a stop signal ends the wait promptly even
- * when it arrives between the flag check and the sleep.
- */
-static int
-sleep_ms(long long ms)
-{
-	long long end = clock_mono_ms() + ms, left;
-
-	while (!cli_stop_signal && (left = end - clock_mono_ms()) > 0)
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-	return cli_stop_signal ? STOPPED : 0;
-}
-
-/* Waits for a wall-clock instant (the clock may be stepped meanwhile). */
-static int
-sleep_until_wall(long long when_ms)
-{
-	long long left;
-
-	while (!cli_stop_signal && (left = when_ms - clock_wall_ms()) > 0)
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-	return cli_stop_signal ? STOPPED : 0;
-}
-
-static int
-strlist_add(struct strlist *l, const char *s, size_t n)
-{
-	char **v;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	if ((l->v[l->n] = strndup(s, n)) == NULL)
-		return -1;
-	l->n++;
-	return 0;
-}
-
+/* The client's lines: its retries and credit warning are warnings. */
 static void
-strlist_free(struct strlist *l)
+client_log(void *arg, enum gecko_log level, const char *line)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Adds the items of "a,b c\n" (commas or white space), skipping empties. */
-static int
-strlist_split(struct strlist *l, const char *s)
-{
-	size_t n;
-
-	for (;;) {
-		s += strspn(s, ", \t\r\n");
-		if (*s == '\0' || *s == '#')
-			return 0;
-		n = strcspn(s, ", \t\r\n");
-		if (strlist_add(l, s, n) == -1)
-			return -1;
-		s += n;
-	}
-}
-
-/* Appends s as a JSON string; ids and currencies are UTF-8 text. */
-static void
-json_str(struct buf *b, const char *s)
-{
-	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)c);
-		} else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_putc(b, (char)c);
-	}
-	buf_putc(b, '"');
-}
-
-static int
-span_is(struct gecko_span s, const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = b ? strlen(b) : 0;
-
-	return s.n == na + nb && memcmp(s.p, a, na) == 0 &&
-	    (nb == 0 || memcmp(s.p + na, b, nb) == 0);
-}
-
-static int
-span_null(struct gecko_span s)
-{
-	return s.p == NULL || (s.n == 4 && memcmp(s.p, "null", 4) == 0);
-}
-
-/* last_updated_at as UNIX seconds; -1 when absent or not an integer. */
-static long long
-span_seconds(struct gecko_span s)
-{
-	long long v = 0;
-	size_t i;
-
-	if (s.p == NULL || s.n == 0 || s.n > 12)
-		return -1;
-	for (i = 0; i < s.n; i++) {
-		if (!isdigit((unsigned char)s.p[i]))
-			return -1;
-		v = v * 10 + (s.p[i] - '0');
-	}
-	return v;
-}
-
-/* ---- the selected coins ---- */
-
-/* qsort() passes no context to its comparison function. */
-static const struct coins *sort_coins;
-
-static int
-cmp_index(const void *a, const void *b)
-{
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_coins->id.v[i], sort_coins->id.v[j]);
-
-	/* equal ids: the first occurrence sorts first and is kept */
-	if (c == 0)
-		c = i < j ? -1 : i > j;
-	return c;
-}
-
-static int
-coins_sort(struct coins *c)
-{
-	size_t i;
-
-	free(c->order);
-	if ((c->order = calloc(c->id.n + 1, sizeof(size_t))) == NULL)
-		return -1;
-	for (i = 0; i < c->id.n; i++)
-		c->order[i] = i;
-	sort_coins = c;
-	qsort(c->order, c->id.n, sizeof(size_t), cmp_index);
-	return 0;
-}
-
-/* Drops repeated ids, keeping the first, then builds the lookup index. */
-static int
-coins_finish(struct coins *c)
-{
-	unsigned char *dup;
-	size_t i, j;
-
-	if (coins_sort(c) == -1 ||
-	    (dup = calloc(c->id.n + 1, 1)) == NULL)
-		return -1;
-	for (i = 1; i < c->id.n; i++)
-		if (strcmp(c->id.v[c->order[i]], c->id.v[c->order[i - 1]]) == 0)
-			dup[c->order[i]] = 1;
-	for (i = j = 0; i < c->id.n; i++) {
-		if (dup[i])
-			free(c->id.v[i]);
-		else
-			c->id.v[j++] = c->id.v[i];
-	}
-	c->id.n = j;
-	free(dup);
-	c->prev_updated = calloc(c->id.n + 1, sizeof(long long));
-	c->told = calloc(c->id.n + 1, 1);
-	if (c->prev_updated == NULL || c->told == NULL)
-		return -1;
-	return coins_sort(c);
-}
-
-/* The index of an id in the selection, or -1. */
-static long
-coins_find(const struct coins *c, struct gecko_span id)
-{
-	size_t lo = 0, hi = c->id.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2, k = c->order[mid];
-		const char *s = c->id.v[k];
-		size_t n = strlen(s);
-		int r = memcmp(s, id.p, n < id.n ? n : id.n);
-
-		if (r == 0)
-			r = n < id.n ? -1 : n > id.n;
-		if (r == 0)
-			return (long)k;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static void
-coins_free(struct coins *c)
-{
-	strlist_free(&c->id);
-	free(c->order);
-	free(c->prev_updated);
-	free(c->told);
-}
-
-/* ---- keys, plans and calls ---- */
-
-/* The key's first line, trimmed; the file is the user's, so it is read
- * into memory we wipe. */
-static int
-read_key_file(const char *path, char **key, struct errbuf *err)
-{
-	char line[MAX_KEY_LEN + 2];
-	FILE *f;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return errbuf_set(err, ERR_CONFIG, "%s: %s", path,
-		    strerror(errno));
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	n = strcspn(line, " \t\r\n");
-	if (n == 0 || n > MAX_KEY_LEN) {
-		OPENSSL_cleanse(line, sizeof(line));
-		return errbuf_set(err, ERR_CONFIG, "%s: %s", path,
-		    n == 0 ? "no key on the first line" : "key too long");
-	}
-	*key = strndup(line, n);
-	OPENSSL_cleanse(line, sizeof(line));
-	return *key == NULL ? errbuf_set(err, ERR_SYSTEM, "out of memory") : 0;
-}
-
-/*
- * Command line over environment: --api-key-file with --plan (demo when not
- * given); else the plan's variable; with no --plan, a Pro key wins over a
- * Demo key, and no key at all means the public, keyless API.
- */
-static int
-resolve_key(struct fetcher *f, struct errbuf *err)
-{
-	const struct opts *o = f->o;
-	const char *pro = getenv("COINGECKO_PRO_API_KEY");
-	const char *demo = getenv("COINGECKO_DEMO_API_KEY");
-	const char *env = NULL;
-
-	if (pro != NULL && *pro == '\0')
-		pro = NULL;
-	if (demo != NULL && *demo == '\0')
-		demo = NULL;
-	if (o->key_file != NULL) {
-		f->plan = o->plan_set ? o->plan : GECKO_DEMO;
-		return read_key_file(o->key_file, &f->key, err);
-	}
-	if (o->plan_set)
-		f->plan = o->plan;
+	(void)arg;
+	if (level == GECKO_LOG_NOTICE)
+		tool_notice("%s", line);
 	else
-		f->plan = pro ? GECKO_PRO : demo ? GECKO_DEMO : GECKO_PUBLIC;
-	if (f->plan == GECKO_PRO)
-		env = pro;
-	else if (f->plan == GECKO_DEMO)
-		env = demo;
-	if (f->plan != GECKO_PUBLIC && env == NULL)
-		return errbuf_set(err, ERR_CONFIG, "--plan %s needs a key: set "
-		    "COINGECKO_%s_API_KEY or use --api-key-file",
-		    gecko_plan_name(f->plan),
-		    f->plan == GECKO_PRO ? "PRO" : "DEMO");
-	if (env != NULL && (f->key = strdup(env)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	return 0;
-}
-
-/* The client's old name, until it moves to lib/gecko. */
-#define trace_line tool_trace_line
-
-static int
-fetcher_init(struct fetcher *f, const struct opts *o, struct errbuf *err)
-{
-	struct http_options ho;
-	const char *base;
-	size_t n;
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	f->o = o;
-	if (resolve_key(f, err) == -1)
-		return -1;
-	base = o->base_url ? o->base_url : gecko_plan_url(f->plan);
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	if ((f->base = strndup(base, n)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (f->key != NULL) {
-		f->hdr[0].name = gecko_plan_header(f->plan);
-		f->hdr[0].value = f->key;
-		f->nhdr = 1;
-	}
-	if (o->rate > 0)
-		rc = gecko_rate_init(&f->rate, o->rate, o->rate_window_ms);
-	else
-		rc = gecko_rate_init(&f->rate, gecko_plan_rate(f->plan),
-		    60000);
-	if (rc == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	memset(&ho, 0, sizeof(ho));
-	ho.user_agent = PROG "/" COINPIPE_VERSION;
-	ho.timeout_ms = (long)o->timeout_ms;
-	ho.trace = o->verbose >= 2 ? 2 : 0;
-	ho.trace_fn = trace_line;
-	if ((f->http = http_multi_new(&ho, 1, err)) == NULL)
-		return -1;
-	if (o->verbose)
-		fprintf(stderr, PROG ": plan %s, %s, %d calls/%s\n",
-		    gecko_plan_name(f->plan), f->base, f->rate.n,
-		    f->rate.window_ms == 1000 ? "s" : "min");
-	return 0;
-}
-
-static void
-fetcher_free(struct fetcher *f)
-{
-	http_multi_free(f->http);
-	if (f->key != NULL) {
-		OPENSSL_cleanse(f->key, strlen(f->key));
-		free(f->key);
-	}
-	free(f->base);
-	gecko_rate_free(&f->rate);
-}
-
-/*
- * One request, driven in slices of 100 ms so that SIGINT/SIGTERM end the
- * program promptly even while a server stalls: a blocking libcurl call
- * would only return at --timeout. Returns what http_client_do returns, or
- * STOPPED (the transfer is abandoned when the handle is freed).
- */
-static int
-call(struct fetcher *f, const struct http_request *req,
-    struct http_response *r, struct errbuf *err)
-{
-	struct http_multi_done d;
-	int n;
-
-	if (http_multi_add(f->http, req, NULL, err) == -1)
-		return -1;
-	while ((n = http_multi_wait(f->http, -1, 100, &d, 1, NULL,
-	    err)) == 0)
-		if (cli_stop_signal)
-			return STOPPED;
-	if (n < 0)
-		return -1;
-	*r = d.resp;
-	if (d.rc != 0)
-		*err = d.err;
-	return d.rc;
-}
-
-/*
- * How long to wait before retrying a failed call; -1: do not retry. A 429
- * is throttling: the server's Retry-After, else the next rate window, is
- * honoured up to --max-backoff like every other wait.
- */
-static long long
-retry_wait(const struct fetcher *f, const struct http_response *r, int rc,
-    int attempt, const struct errbuf *err)
-{
-	struct retry_policy p = { BACKOFF_BASE_MS, BACKOFF_BASE_MS,
-		(long)f->o->max_backoff_ms, (long)f->o->max_backoff_ms };
-	int throttled = rc == 0 && r->status == 429;
-	long ra = -1;
-
-	if (err->kind != ERR_TEMP || attempt >= f->o->retries)
-		return -1;
-	if (throttled) {
-		ra = http_retry_after_ms(http_response_header(r,
-		    "Retry-After"), (long)time(NULL));
-		if (ra < 0)
-			ra = gecko_rate_window_ms(clock_wall_ms(),
-			    retry_jitter());
-	}
-	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
-}
-
-/* One call with the limiter and retries. path is "/simple/price?...". */
-static int
-fetch(struct fetcher *f, const char *path, struct http_response *r,
-    struct errbuf *err)
-{
-	struct http_request req;
-	struct buf url = BUF_INIT;
-	long long wait;
-	int attempt, rc = -1;
-
-	if (buf_printf(&url, "%s%s", f->base, path) == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = url.data;
-	req.headers = f->hdr;
-	req.nheaders = f->nhdr;
-	for (attempt = 0;; attempt++) {
-		if (sleep_ms(gecko_rate_wait_ms(&f->rate, clock_mono_ms())) != 0)
-			goto stopped;
-		http_response_free(r);
-		memset(r, 0, sizeof(*r));
-		errbuf_clear(err);
-		if ((rc = call(f, &req, r, err)) == STOPPED)
-			goto stopped;
-		/* counted when the answer is in: the server saw the call
-		 * at some moment before that, never after */
-		gecko_rate_note(&f->rate, clock_mono_ms());
-		if (f->o->verbose && rc == 0)
-			fprintf(stderr, PROG ": GET %s: HTTP %ld, %zu bytes\n",
-			    url.data, r->status, r->body.len);
-		if (rc == 0 && r->status == 200)
-			goto out;
-		if (rc == 0)
-			gecko_error_from_body(r->status, r->body.data,
-			    r->body.len, f->plan, err);
-		if ((wait = retry_wait(f, r, rc, attempt, err)) < 0)
-			break;
-		if (!f->o->quiet)
-			fprintf(stderr, PROG ": %.*s: %s; retrying in %lld "
-			    "ms\n", (int)strcspn(path, "?"), path, err->msg,
-			    wait);
-		if (sleep_ms(wait) != 0)
-			goto stopped;
-	}
-	errbuf_prefix(err, "%.*s", (int)strcspn(path, "?"), path);
-	rc = -1;
-	goto out;
-stopped:
-	rc = STOPPED;
-out:
-	buf_free(&url);
-	return rc;
-}
-
-/* ---- which coins ---- */
-
-/* Adds the "id" of each element of a JSON array, up to max (0: all).
- * Returns how many elements the array had. */
-static long
-add_ids(struct coins *c, const struct buf *body, size_t max,
-    const char *what, struct errbuf *err)
-{
-	json_error_t je;
-	json_t *root, *v;
-	const char *id;
-	size_t i;
-	long n = -1;
-
-	if ((root = json_loadb(body->data, body->len, 0, &je)) == NULL ||
-	    !json_is_array(root)) {
-		errbuf_set(err, ERR_TEMP, "%s: not a JSON array%s%s", what,
-		    root ? "" : ": ", root ? "" : je.text);
-		goto out;
-	}
-	json_array_foreach(root, i, v) {
-		if (max > 0 && c->id.n >= max)
-			break;
-		id = json_string_value(json_object_get(v, "id"));
-		if (id != NULL && strlist_add(&c->id, id, strlen(id)) == -1) {
-			errbuf_set(err, ERR_SYSTEM, "out of memory");
-			goto out;
-		}
-	}
-	n = (long)json_array_size(root);
-out:
-	json_decref(root);
-	return n;
-}
-
-/* --all and --first N: /coins/list, one call, active coins in its order. */
-static int
-select_list(struct fetcher *f, struct coins *c, struct errbuf *err)
-{
-	struct http_response r;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	if ((rc = fetch(f, "/coins/list", &r, err)) == 0 &&
-	    add_ids(c, &r.body, (size_t)f->o->first, "/coins/list", err) < 0)
-		rc = -1;
-	http_response_free(&r);
-	return rc;
-}
-
-/* --top N: /coins/markets by market cap, 250 a page, as few pages as N
- * needs; a short page means there are no more coins. */
-static int
-select_top(struct fetcher *f, struct coins *c, struct errbuf *err)
-{
-	struct http_response r;
-	struct buf path = BUF_INIT;
-	size_t want = (size_t)f->o->top, per_page, page;
-	long got;
-	int rc = 0;
-
-	per_page = want < GECKO_MARKETS_PER_PAGE ? want :
-	    GECKO_MARKETS_PER_PAGE;
-	memset(&r, 0, sizeof(r));
-	for (page = 1; c->id.n < want; page++) {
-		buf_reset(&path);
-		buf_puts(&path, "/coins/markets?vs_currency=");
-		buf_puts(&path, f->o->vs.v[0]);
-		if (buf_printf(&path, "&order=market_cap_desc&per_page=%zu"
-		    "&page=%zu&sparkline=false", per_page, page) == -1) {
-			rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-			break;
-		}
-		if ((rc = fetch(f, path.data, &r, err)) != 0)
-			break;
-		if ((got = add_ids(c, &r.body, want, "/coins/markets",
-		    err)) < 0) {
-			rc = -1;
-			break;
-		}
-		if ((size_t)got < per_page)
-			break;
-	}
-	http_response_free(&r);
-	buf_free(&path);
-	return rc;
-}
-
-static int
-select_coins(struct fetcher *f, struct coins *c, struct errbuf *err)
-{
-	const struct opts *o = f->o;
-	size_t i;
-	int rc = 0;
-
-	if (o->top > 0)
-		rc = select_top(f, c, err);
-	else if (o->all || o->first > 0)
-		rc = select_list(f, c, err);
-	else
-		for (i = 0; i < o->ids.n && rc == 0; i++)
-			rc = strlist_add(&c->id, o->ids.v[i],
-			    strlen(o->ids.v[i]));
-	if (rc == -1 && err->kind == ERR_NONE)
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (rc != 0)
-		return rc;
-	if (coins_finish(c) == -1)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (c->id.n == 0)
-		return errbuf_set(err, ERR_CONFIG, "no coins selected");
-	return 0;
-}
-
-/* ---- planning the calls of a poll ---- */
-
-/* The query after the ids, the same for every call of a poll. */
-static int
-query_tail(const struct opts *o, struct buf *b)
-{
-	size_t i;
-
-	buf_puts(b, "&vs_currencies=");
-	for (i = 0; i < o->vs.n; i++) {
-		if (i > 0)
-			buf_putc(b, ',');
-		buf_puts(b, o->vs.v[i]);
-	}
-	if (o->market)
-		buf_puts(b, "&include_market_cap=true&include_24hr_vol=true"
-		    "&include_24hr_change=true");
-	return buf_puts(b, "&include_last_updated_at=true");
-}
-
-/* Splits the ids into as few /simple/price calls as GECKO_URL_MAX allows;
- * starts[] receives the first id of each call. */
-static size_t
-plan_calls(const struct fetcher *f, const struct coins *c, size_t *starts,
-    struct errbuf *err)
-{
-	struct buf tail = BUF_INIT;
-	size_t *lens, i, fixed, n = 0;
-
-	if ((lens = calloc(c->id.n + 1, sizeof(size_t))) == NULL ||
-	    query_tail(f->o, &tail) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-		goto out;
-	}
-	fixed = strlen(f->base) + strlen("/simple/price?ids=") + tail.len;
-	if (fixed + 64 > GECKO_URL_MAX) {
-		errbuf_set(err, ERR_USAGE, "--base-url and --vs leave no room "
-		    "for ids in a %d-byte URL", GECKO_URL_MAX);
-		goto out;
-	}
-	for (i = 0; i < c->id.n; i++)
-		lens[i] = gecko_urlenc(NULL, c->id.v[i]);
-	n = gecko_plan_groups(lens, c->id.n, GECKO_URL_MAX - fixed, starts);
-out:
-	free(lens);
-	buf_free(&tail);
-	return n;
-}
-
-/* Says so when --every would spend more than the plan's monthly credits. */
-static void
-warn_credits(const struct fetcher *f, size_t calls)
-{
-	const struct opts *o = f->o;
-	long long credits = o->credits >= 0 ? o->credits :
-	    gecko_plan_credits(f->plan);
-	long long month = gecko_month_calls(calls, o->every_ms, o->count);
-	long long need_s;
-
-	if (o->every_ms <= 0 || credits <= 0 || month <= credits || o->quiet)
-		return;
-	need_s = (GECKO_MONTH_MS / 1000 * (long long)calls + credits - 1) /
-	    credits;
-	fprintf(stderr, PROG ": warning: %zu call%s every %lld ms is %lld "
-	    "calls in 30 days, over the %lld credits of the %s plan: poll "
-	    "every %llds or more, select fewer coins, or set --credits\n",
-	    calls, calls == 1 ? "" : "s", o->every_ms, month, credits,
-	    gecko_plan_name(f->plan), need_s);
-}
-
-/* ---- one poll ---- */
-
-static int
-on_member(void *arg, struct gecko_span id, struct gecko_span key,
-    struct gecko_span value)
-{
-	struct group *g = arg;
-	const struct opts *o = g->o;
-	struct slot *s;
-	long k = coins_find(g->c, id);
-	size_t v, m;
-
-	if (k < 0 || (size_t)k < g->lo || (size_t)k >= g->hi)
-		return 0;	/* not asked for here: ignore */
-	s = &g->slots[(size_t)k - g->lo];
-	s->seen = 1;
-	if (span_is(key, "last_updated_at", NULL)) {
-		s->updated = value;
-		return 0;
-	}
-	for (v = 0; v < o->vs.n; v++) {
-		if (span_is(key, o->vs.v[v], NULL)) {
-			s->val[v * (1 + NMARKET)] = value;
-			return 0;
-		}
-		for (m = 0; m < NMARKET; m++)
-			if (span_is(key, o->vs.v[v], market_suffix[m]))
-				s->val[v * (1 + NMARKET) + 1 + m] = value;
-	}
-	return 0;
-}
-
-static void
-put_span(struct buf *b, struct gecko_span s)
-{
-	if (s.p == NULL)
-		buf_puts(b, "null");
-	else
-		buf_append(b, s.p, s.n);
-}
-
-/* A cell's text: strings without their quotes, null as "-". */
-static void
-table_cell(struct table *t, struct gecko_span s)
-{
-	if (s.p == NULL)
-		buf_putc(&t->rows, '-');
-	else if (s.n >= 2 && s.p[0] == '"')
-		buf_append(&t->rows, s.p + 1, s.n - 2);
-	else
-		buf_append(&t->rows, s.p, s.n);
-	buf_putc(&t->rows, '\t');
-}
-
-static void
-table_text(struct table *t, const char *s)
-{
-	struct gecko_span sp = { s, strlen(s) };
-
-	table_cell(t, sp);
-}
-
-/* One record: JSON for a pipe, or a row of the table for a person. */
-static void
-emit(const struct opts *o, struct buf *out, struct table *t, const char *ts,
-    const char *id, const char *vs, const struct gecko_span *val,
-    const char *updated, int stale)
-{
-	size_t m;
-
-	if (t != NULL) {
-		table_text(t, id);
-		table_text(t, vs);
-		table_cell(t, val[0]);
-		table_text(t, updated ? updated : "-");
-		for (m = 0; o->market && m < NMARKET; m++)
-			table_cell(t, val[1 + m]);
-		if (o->stale == STALE_MARK)
-			table_text(t, stale ? "stale" : "");
-		buf_putc(&t->rows, '\n');
-		return;
-	}
-	buf_puts(out, "{\"ts\":\"");
-	buf_puts(out, ts);
-	buf_puts(out, "\",\"crypto\":");
-	json_str(out, id);
-	buf_puts(out, ",\"vs\":");
-	json_str(out, vs);
-	buf_puts(out, ",\"price\":");
-	put_span(out, val[0]);
-	buf_puts(out, ",\"updated\":");
-	if (updated != NULL)
-		buf_printf(out, "\"%s\"", updated);
-	else
-		buf_puts(out, "null");
-	for (m = 0; o->market && m < NMARKET; m++) {
-		buf_printf(out, ",\"%s\":", market_names[m]);
-		put_span(out, val[1 + m]);
-	}
-	if (o->stale == STALE_MARK)
-		buf_puts(out, stale ? ",\"stale\":true" : ",\"stale\":false");
-	buf_puts(out, "}\n");
-}
-
-/* Notes for stderr, collected over a poll: "a/usd, b/eur". */
-static void
-note(struct buf *b, const char *id, const char *vs)
-{
-	if (b->len > 0)
-		buf_puts(b, ", ");
-	buf_puts(b, id);
-	if (vs != NULL) {
-		buf_putc(b, '/');
-		buf_puts(b, vs);
-	}
-}
-
-struct poll_ctx {
-	const struct opts *o;
-	struct coins *c;
-	const char *ts;
-	struct buf *out;
-	struct table *table;
-	struct stats st;
-	struct buf nulls, unknown;
-};
-
-/* Prints the coins of one group in selection order. */
-static void
-emit_group(struct poll_ctx *p, const struct group *g)
-{
-	const struct opts *o = p->o;
-	char upd[40];
-	size_t i, v;
-
-	for (i = g->lo; i < g->hi; i++) {
-		const struct slot *s = &g->slots[i - g->lo];
-		long long secs = span_seconds(s->updated);
-		int stale = secs > 0 && secs == p->c->prev_updated[i];
-
-		if (!s->seen) {
-			p->st.unknown++;
-			if (!p->c->told[i])
-				note(&p->unknown, p->c->id.v[i], NULL);
-			p->c->told[i] = 1;
-			continue;
-		}
-		if (secs > 0)
-			gecko_iso8601(secs * 1000, upd, sizeof(upd));
-		p->c->prev_updated[i] = secs;
-		for (v = 0; v < o->vs.n; v++) {
-			const struct gecko_span *val =
-			    &s->val[v * (1 + NMARKET)];
-
-			if (span_null(val[0])) {
-				p->st.nulls++;
-				note(&p->nulls, p->c->id.v[i], o->vs.v[v]);
-			} else if (stale && o->stale == STALE_SKIP)
-				p->st.stale++;
-			else {
-				p->st.records++;
-				emit(o, p->out, p->table, p->ts,
-				    p->c->id.v[i], o->vs.v[v], val,
-				    secs > 0 ? upd : NULL, stale);
-			}
-		}
-	}
-}
-
-/* One /simple/price call for the ids [lo, hi). */
-static int
-poll_group(struct fetcher *f, struct poll_ctx *p, size_t lo, size_t hi,
-    const char *tail, struct errbuf *err)
-{
-	struct http_response r;
-	struct buf path = BUF_INIT;
-	struct group g = { f->o, p->c, lo, hi, NULL };
-	struct gecko_span *vals = NULL;
-	size_t i, nv = f->o->vs.n * (1 + NMARKET);
-	int rc = -1;
-
-	memset(&r, 0, sizeof(r));
-	g.slots = calloc(hi - lo, sizeof(*g.slots));
-	vals = calloc((hi - lo) * nv + 1, sizeof(*vals));
-	if (g.slots == NULL || vals == NULL ||
-	    buf_reserve(&path, 32 + 3 * GECKO_URL_MAX) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "out of memory");
-		goto out;
-	}
-	buf_puts(&path, "/simple/price?ids=");
-	for (i = lo; i < hi; i++) {
-		g.slots[i - lo].val = vals + (i - lo) * nv;
-		if (i > lo)
-			buf_putc(&path, ',');
-		buf_reserve(&path, 3 * strlen(p->c->id.v[i]) + 1);
-		path.len += gecko_urlenc(path.data + path.len, p->c->id.v[i]);
-	}
-	buf_puts(&path, tail);
-	if ((rc = fetch(f, path.data, &r, err)) != 0)
-		goto out;
-	if (gecko_scan_prices(r.body.data, r.body.len, on_member, &g,
-	    err) == -1) {
-		rc = errbuf_prefix(err, "/simple/price");
-		goto out;
-	}
-	emit_group(p, &g);
-out:
-	http_response_free(&r);
-	buf_free(&path);
-	free(g.slots);
-	free(vals);
-	return rc;
-}
-
-/* Column widths of the rows; returns the number of rows. */
-static size_t
-table_widths(const struct table *t, size_t *w)
-{
-	const char *p = t->rows.data, *end = p + t->rows.len;
-	size_t col = 0, nrows = 0, n;
-
-	while (p < end) {
-		n = strcspn(p, "\t\n");
-		if (p[n] == '\t') {
-			if (col < t->ncols && n > w[col])
-				w[col] = n;
-			col++;
-		} else {
-			col = 0;
-			nrows++;
-		}
-		p += n + 1;
-	}
-	return nrows;
-}
-
-/* Numbers right-aligned, text left, two spaces between columns. */
-static void
-table_print(const struct opts *o, struct table *t, const char *ts,
-    struct buf *out)
-{
-	size_t w[4 + NMARKET + 1] = { 0 }, col = 0, row = 0, n;
-	const char *p = t->rows.data, *end = p + t->rows.len;
-	int num;
-
-	/* a header alone says nothing */
-	if (table_widths(t, w) <= 1)
-		return;
-	buf_printf(out, "%s\n", ts);
-	for (; p < end; p += n + 1) {
-		n = strcspn(p, "\t\n");
-		if (p[n] == '\n') {
-			while (out->len > 0 && out->data[out->len - 1] == ' ')
-				out->len--;
-			buf_putc(out, '\n');
-			col = 0;
-			row++;
-			continue;
-		}
-		num = row > 0 && (col == 2 || (o->market && col >= 4 &&
-		    col < 4 + NMARKET));
-		buf_printf(out, num ? "%*.*s  " : "%-*.*s  ", (int)w[col],
-		    (int)n, p);
-		col++;
-	}
-}
-
-static void
-table_header(const struct opts *o, struct table *t)
-{
-	static const char *const market[NMARKET] = {
-		"MARKET_CAP", "VOLUME_24H", "CHANGE_24H"
-	};
-	size_t m;
-
-	table_text(t, "CRYPTO");
-	table_text(t, "VS");
-	table_text(t, "PRICE");
-	table_text(t, "UPDATED");
-	for (m = 0; o->market && m < NMARKET; m++)
-		table_text(t, market[m]);
-	if (o->stale == STALE_MARK)
-		table_text(t, "STALE");
-	t->ncols = 4 + (o->market ? NMARKET : 0) + (o->stale == STALE_MARK);
-	buf_putc(&t->rows, '\n');
+		tool_verbose(1, "%s", line);
 }
 
 /* Writes a poll's output at once, so a reader never waits on a buffer. */
@@ -1101,88 +115,72 @@ fail:
 	return errbuf_set(err, ERR_SYSTEM, "stdout: %s", strerror(errno));
 }
 
+/* All of it, the -v line too, as before the tool front: not with -q. */
 static void
-report_poll(const struct opts *o, struct poll_ctx *p)
+report_poll(const struct opts *o, const struct gecko_poll *p)
 {
-	if (o->quiet)
+	if (o->common.quiet)
 		return;
 	if (p->unknown.len > 0)
-		fprintf(stderr, PROG ": unknown to CoinGecko (ids, not "
-		    "symbols, are expected): %s\n", p->unknown.data);
+		tool_notice("unknown to CoinGecko (ids, not symbols, are "
+		    "expected): %s", p->unknown.data);
 	if (p->nulls.len > 0)
-		fprintf(stderr, PROG ": %s: %ld null price%s skipped: %s\n",
-		    p->ts, p->st.nulls, p->st.nulls == 1 ? "" : "s",
-		    p->nulls.data);
-	if (o->verbose)
-		fprintf(stderr, PROG ": %s: %ld records, %ld stale skipped\n",
-		    p->ts, p->st.records, p->st.stale);
+		tool_notice("%s: %ld null price%s skipped: %s", p->ts,
+		    p->st.nulls, p->st.nulls == 1 ? "" : "s", p->nulls.data);
+	tool_verbose(1, "%s: %ld records, %ld stale skipped", p->ts,
+	    p->st.records, p->st.stale);
 }
 
 /* Every call of one poll; what arrived is printed even if a call fails. */
 static int
-poll_once(struct fetcher *f, struct coins *c, const size_t *starts,
-    size_t ncalls, const char *ts, struct stats *total, struct errbuf *err)
+poll_once(struct gecko_client *gc, const struct opts *o,
+    struct gecko_coins *c, const size_t *starts, size_t ncalls,
+    const char *ts, struct gecko_stats *total, struct errbuf *err)
 {
-	const struct opts *o = f->o;
-	struct poll_ctx p;
-	struct table t;
-	struct buf out = BUF_INIT, tail = BUF_INIT;
+	struct gecko_poll p;
+	struct buf tail = BUF_INIT;
 	struct errbuf werr;
-	size_t i;
 	int rc = 0;
 
-	memset(&p, 0, sizeof(p));
-	memset(&t, 0, sizeof(t));
-	p.o = o, p.c = c, p.ts = ts, p.out = &out;
-	if (o->table) {
-		p.table = &t;
-		table_header(o, &t);
-	}
-	if (query_tail(o, &tail) == -1)
+	gecko_poll_begin(&p, &o->fmt, c, ts);
+	if (gecko_query_tail(&o->fmt, &tail) == -1)
 		rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-	for (i = 0; i < ncalls && rc == 0; i++)
-		rc = poll_group(f, &p, starts[i],
-		    i + 1 < ncalls ? starts[i + 1] : c->id.n, tail.data, err);
-	if (o->table)
-		table_print(o, &t, ts, &out);
+	if (rc == 0)
+		rc = gecko_client_poll(gc, &p, starts, ncalls, tail.data, err);
+	gecko_poll_end(&p);
 	report_poll(o, &p);
 	total->records += p.st.records;
 	total->nulls += p.st.nulls;
 	total->stale += p.st.stale;
 	total->unknown += p.st.unknown;
-	if (write_out(&out, &werr) != 0) {
+	if (write_out(&p.out, &werr) != 0) {
 		if (rc == -1)
-			fprintf(stderr, PROG ": %s: %s\n", ts, err->msg);
+			tool_warnx("%s: %s", ts, err->msg);
 		*err = werr;
 		rc = WRITE_FAILED;
 	}
-	buf_free(&t.rows);
-	buf_free(&out);
+	gecko_poll_free(&p);
 	buf_free(&tail);
-	buf_free(&p.nulls);
-	buf_free(&p.unknown);
 	return rc;
 }
-
-/* ---- the program ---- */
 
 static int
 report_fail(const char *ts, const struct errbuf *err)
 {
 	if (ts != NULL)
-		fprintf(stderr, PROG ": poll %s: %s\n", ts, err->msg);
+		tool_warnx("poll %s: %s", ts, err->msg);
 	else
-		fprintf(stderr, PROG ": %s\n", err->msg);
+		tool_warnx("%s", err->msg);
 	return cli_exit_for(err->kind == ERR_NONE ? ERR_SYSTEM : err->kind);
 }
 
 /* Polls until --count, a signal, or a failure that will not pass. */
 static int
-poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
-    size_t ncalls, struct errbuf *err)
+poll_loop(struct gecko_client *gc, const struct opts *o,
+    struct gecko_coins *c, const size_t *starts, size_t ncalls,
+    struct errbuf *err)
 {
-	const struct opts *o = f->o;
-	struct stats total = { 0, 0, 0, 0 };
+	struct gecko_stats total = { 0, 0, 0, 0 };
 	long long slot = -1, ts_ms, n;
 	long failed = 0, polls = 0;
 	enum errbuf_kind worst = ERR_NONE;
@@ -1193,14 +191,14 @@ poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
 		if (o->every_ms > 0) {
 			slot = gecko_next_slot_ms(clock_wall_ms(), o->every_ms,
 			    slot < 0 ? -1 : slot + o->every_ms);
-			if (sleep_until_wall(slot) != 0)
+			if (gecko_client_wait_wall(gc, slot) != 0)
 				break;
 			ts_ms = slot;
 		} else
 			ts_ms = clock_wall_ms() / 1000 * 1000;
 		gecko_iso8601(ts_ms, ts, sizeof(ts));
 		errbuf_clear(err);
-		rc = poll_once(f, c, starts, ncalls, ts, &total, err);
+		rc = poll_once(gc, o, c, starts, ncalls, ts, &total, err);
 		polls++;
 		if (rc == STOPPED)
 			break;
@@ -1226,49 +224,58 @@ poll_loop(struct fetcher *f, struct coins *c, const size_t *starts,
 	return EXIT_ALL_HANDLED;
 }
 
+/* The selection and its calls: 0, or the exit code. */
 static int
-run(const struct opts *o)
+prepare(struct gecko_client *gc, const struct opts *o, struct gecko_coins *c,
+    size_t **starts, size_t *ncalls, struct errbuf *err)
 {
-	struct fetcher f;
-	struct coins c;
+	int rc;
+
+	if ((rc = gecko_client_select(gc, &o->sel, c, err)) != 0)
+		return rc == STOPPED ? EXIT_SIGNAL_BASE + cli_stop_signal :
+		    report_fail(NULL, err);
+	if ((*starts = calloc(c->id.n + 1, sizeof(size_t))) == NULL)
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+	if (*starts == NULL || (*ncalls = gecko_plan_calls(
+	    gecko_client_base(gc), c, &o->fmt, *starts, err)) == 0)
+		return report_fail(NULL, err);
+	tool_verbose(1, "%zu coin%s, %zu call%s a poll", c->id.n,
+	    c->id.n == 1 ? "" : "s", *ncalls, *ncalls == 1 ? "" : "s");
+	gecko_client_check_credits(gc, *ncalls, o->every_ms, o->count,
+	    o->credits);
+	return 0;
+}
+
+static int
+run(struct opts *o)
+{
+	struct gecko_client *gc = NULL;
+	struct gecko_coins c;
 	struct errbuf err;
-	size_t *starts = NULL, ncalls;
-	int rc, code;
+	size_t *starts = NULL, ncalls = 0;
+	int code;
 
 	memset(&c, 0, sizeof(c));
 	errbuf_clear(&err);
 	if (cli_signals_install() == -1) {
 		errbuf_set(&err, ERR_SYSTEM, "sigaction: %s", strerror(errno));
+		return report_fail(NULL, &err);
+	}
+	o->sel.vs = o->vs.v[0];		/* validate() saw to one */
+	o->cfg.user_agent = PROG "/" COINPIPE_VERSION;
+	o->cfg.trace = o->common.verbose >= 2 ? 2 : 0;
+	o->cfg.trace_fn = tool_trace_line;
+	o->cfg.log_fn = client_log;
+	o->cfg.stop = &cli_stop_signal;
+	o->cfg.mono_ms = clock_mono_ms;
+	o->cfg.wall_ms = clock_wall_ms;
+	if ((gc = gecko_client_new(&o->cfg, &err)) == NULL)
 		code = report_fail(NULL, &err);
-		goto out_nofetcher;
-	}
-	if (fetcher_init(&f, o, &err) == -1) {
-		code = report_fail(NULL, &err);
-		goto out;
-	}
-	if ((rc = select_coins(&f, &c, &err)) != 0) {
-		code = rc == STOPPED ? EXIT_SIGNAL_BASE + cli_stop_signal :
-		    report_fail(NULL, &err);
-		goto out;
-	}
-	if ((starts = calloc(c.id.n + 1, sizeof(size_t))) == NULL ||
-	    (ncalls = plan_calls(&f, &c, starts, &err)) == 0) {
-		if (starts == NULL)
-			errbuf_set(&err, ERR_SYSTEM, "out of memory");
-		code = report_fail(NULL, &err);
-		goto out;
-	}
-	if (o->verbose)
-		fprintf(stderr, PROG ": %zu coin%s, %zu call%s a poll\n",
-		    c.id.n, c.id.n == 1 ? "" : "s", ncalls,
-		    ncalls == 1 ? "" : "s");
-	warn_credits(&f, ncalls);
-	code = poll_loop(&f, &c, starts, ncalls, &err);
-out:
-	fetcher_free(&f);
-out_nofetcher:
+	else if ((code = prepare(gc, o, &c, &starts, &ncalls, &err)) == 0)
+		code = poll_loop(gc, o, &c, starts, ncalls, &err);
+	gecko_client_free(gc);
 	free(starts);
-	coins_free(&c);
+	gecko_coins_free(&c);
 	return code;
 }
 
@@ -1301,30 +308,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Reads ids one per line or comma-separated; '#' starts a comment. */
-static int
-read_ids_file(const char *path, struct strlist *ids, struct errbuf *err)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	if (f == NULL)
-		return errbuf_set(err, ERR_USAGE, "%s: %s", path,
-		    strerror(errno));
-	while (rc == 0 && getline(&line, &cap, f) != -1)
-		if (strlist_split(ids, line) == -1)
-			rc = errbuf_set(err, ERR_SYSTEM, "out of memory");
-	if (rc == 0 && ferror(f))
-		rc = errbuf_set(err, ERR_USAGE, "%s: %s", path,
-		    strerror(errno));
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 /* "30", "30/min" or "2/s": calls in a minute or in a second. */
 static int
 parse_rate(const char *s, struct opts *o, struct errbuf *err)
@@ -1336,16 +319,16 @@ parse_rate(const char *s, struct opts *o, struct errbuf *err)
 	if (n >= sizeof(num))
 		goto bad;
 	if (s[n] == '\0' || strcmp(s + n, "/min") == 0)
-		o->rate_window_ms = 60000;
+		o->cfg.rate_window_ms = 60000;
 	else if (strcmp(s + n, "/s") == 0)
-		o->rate_window_ms = 1000;
+		o->cfg.rate_window_ms = 1000;
 	else
 		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
 	if (cli_parse_llong(num, 1, 100000, &v, err) == -1)
 		return -1;
-	o->rate = (int)v;
+	o->cfg.rate = (int)v;
 	return 0;
 bad:
 	return errbuf_set(err, ERR_USAGE, "'%s': not a rate "
@@ -1378,36 +361,37 @@ parse_what(struct opts *o, int ch, const char *arg)
 	errbuf_clear(&err);
 	switch (ch) {
 	case 'i':
-		if (strlist_split(&o->ids, arg) == -1)
+		if (gecko_list_split(&o->ids, arg) == -1)
 			return EXIT_TEMPORARY;
 		return 0;
 	case 'I':
-		if (read_ids_file(arg, &o->ids, &err) == -1)
+		if (gecko_list_read(&o->ids, arg, &err) == -1)
 			return tool_usage_error("--ids-file %s", err.msg);
 		return 0;
 	case 't':
-		if (cli_parse_llong(arg, 1, 100000, &o->top, &err) == -1)
+		if (cli_parse_llong(arg, 1, 100000, &o->sel.top, &err) == -1)
 			return tool_usage_error("--top: %s", err.msg);
 		return 0;
-	case 'a': o->all = 1; return 0;
+	case 'a': o->sel.all = 1; return 0;
 	case OPT_FIRST:
-		if (cli_parse_llong(arg, 1, 10000000, &o->first, &err) == -1)
+		if (cli_parse_llong(arg, 1, 10000000, &o->sel.first,
+		    &err) == -1)
 			return tool_usage_error("--first: %s", err.msg);
 		return 0;
 	case 'c':
-		strlist_free(&o->vs);
-		if (strlist_split(&o->vs, arg) == -1)
+		gecko_list_free(&o->vs);
+		if (gecko_list_split(&o->vs, arg) == -1)
 			return EXIT_TEMPORARY;
 		return 0;
-	case 'm': o->market = 1; return 0;
+	case 'm': o->fmt.market = 1; return 0;
 	case 's':
 		if (parse_choice(arg, stales, &i) == -1)
 			return tool_usage_error("--stale: '%s': expected skip, "
 			    "mark or keep", arg);
-		o->stale = (enum stale_mode)i;
+		o->fmt.stale = (enum gecko_stale)i;
 		return 0;
 	case 'f':
-		if (parse_choice(arg, formats, &o->table) == -1)
+		if (parse_choice(arg, formats, &o->fmt.table) == -1)
 			return tool_usage_error("--format: '%s': expected json "
 			    "or table", arg);
 		return 0;
@@ -1440,13 +424,13 @@ parse_how(struct opts *o, int ch, const char *arg)
 	switch (ch) {
 	case 'p':
 		if (parse_choice(arg, plans, &i) == -1)
-			return tool_usage_error("--plan: '%s': expected public, "
-			    "demo or pro", arg);
-		o->plan = (enum gecko_plan)i;
-		o->plan_set = 1;
+			return tool_usage_error("--plan: '%s': expected "
+			    "public, demo or pro", arg);
+		o->cfg.plan = (enum gecko_plan)i;
+		o->cfg.plan_set = 1;
 		return 0;
-	case 'k': o->key_file = arg; return 0;
-	case 'b': o->base_url = arg; return 0;
+	case 'k': o->cfg.key_file = arg; return 0;
+	case 'b': o->cfg.base_url = arg; return 0;
 	case 'r':
 		if (parse_rate(arg, o, &err) == -1)
 			return tool_usage_error("--rate: %s", err.msg);
@@ -1459,12 +443,12 @@ parse_how(struct opts *o, int ch, const char *arg)
 	case OPT_RETRIES:
 		if (cli_parse_llong(arg, 0, 100, &v, &err) == -1)
 			return tool_usage_error("--retries: %s", err.msg);
-		o->retries = (int)v;
+		o->cfg.retries = (int)v;
 		return 0;
 	case OPT_MAX_BACKOFF:
 	case OPT_TIMEOUT:
 		if (timetext_duration_ms(arg, ch == OPT_TIMEOUT ?
-		    &o->timeout_ms : &o->max_backoff_ms, &err) == -1)
+		    &o->cfg.timeout_ms : &o->cfg.max_backoff_ms, &err) == -1)
 			return tool_usage_error("%s: %s", ch == OPT_TIMEOUT ?
 			    "--timeout" : "--max-backoff", err.msg);
 		return 0;
@@ -1488,29 +472,31 @@ parse_one(struct opts *o, int ch, const char *arg)
 static int
 validate(struct opts *o)
 {
-	int sources = (o->ids.n > 0) + (o->top > 0) + o->all + (o->first > 0);
+	int sources = (o->ids.n > 0) + (o->sel.top > 0) + o->sel.all +
+	    (o->sel.first > 0);
 	size_t i, u;
 	char *p;
 
 	if (sources == 0)
-		return tool_usage_error("no coins: give ids, --ids, --ids-file, "
-		    "--top, --all or --first");
+		return tool_usage_error("no coins: give ids, --ids, "
+		    "--ids-file, --top, --all or --first");
 	if (sources > 1)
 		return tool_usage_error("choose one of ids, --top, --all and "
 		    "--first");
-	if (o->key_file != NULL && o->plan_set && o->plan == GECKO_PUBLIC)
+	if (o->cfg.key_file != NULL && o->cfg.plan_set &&
+	    o->cfg.plan == GECKO_PUBLIC)
 		return tool_usage_error("--api-key-file needs --plan demo or "
 		    "--plan pro");
 	if (o->count > 0 && o->every_ms == 0)
 		return tool_usage_error("--count needs --every");
-	if (o->vs.n == 0 && strlist_add(&o->vs, "usd", 3) == -1)
+	if (o->vs.n == 0 && gecko_list_add(&o->vs, "usd", 3) == -1)
 		return EXIT_TEMPORARY;
 	for (i = 0; i < o->vs.n; i++)
 		for (p = o->vs.v[i]; *p != '\0'; p++) {
 			*p = (char)tolower((unsigned char)*p);
 			if (!isalnum((unsigned char)*p))
-				return tool_usage_error("--vs: '%s': currencies "
-				    "are codes like usd, eur, btc",
+				return tool_usage_error("--vs: '%s': "
+				    "currencies are codes like usd, eur, btc",
 				    o->vs.v[i]);
 		}
 	/* API ids are lower case; "Bitcoin" would come back unknown */
@@ -1518,16 +504,17 @@ validate(struct opts *o)
 		for (p = o->ids.v[i]; *p != '\0'; p += u) {
 			/* ids are printed in JSON strings: valid UTF-8 */
 			if ((unsigned char)*p < 0x20 ||
-			    (u = gecko_utf8_len(p, strlen(p))) == 0)
+			    (u = ndjson_utf8_len(p, strlen(p))) == 0)
 				return tool_usage_error("'%s': not a coin id",
 				    o->ids.v[i]);
 			if (u == 1)
 				*p = (char)tolower((unsigned char)*p);
 		}
-	if (o->base_url != NULL && strncmp(o->base_url, "http://", 7) != 0 &&
-	    strncmp(o->base_url, "https://", 8) != 0)
+	if (o->cfg.base_url != NULL &&
+	    strncmp(o->cfg.base_url, "http://", 7) != 0 &&
+	    strncmp(o->cfg.base_url, "https://", 8) != 0)
 		return tool_usage_error("--base-url: '%s': expected an "
-		    "http:// or https:// URL", o->base_url);
+		    "http:// or https:// URL", o->cfg.base_url);
 	return 0;
 }
 
@@ -1540,9 +527,11 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	tool_init(PROG, usage, &o.common);
 	o.credits = -1;
-	o.retries = DEFAULT_RETRIES;
-	o.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
-	o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	o.cfg.retries = DEFAULT_RETRIES;
+	o.cfg.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
+	o.cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
+	o.sel.ids = &o.ids;
+	o.fmt.vs = &o.vs;
 	opterr = 0;	/* our own words, with PROG, not argv[0] */
 	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
 	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:" TOOL_SHORTOPTS, longopts,
@@ -1551,16 +540,14 @@ main(int argc, char *argv[])
 		if (code == TOOL_NOT_COMMON)
 			code = parse_one(&o, ch, optarg);
 	}
-	o.verbose = o.common.verbose;
-	o.quiet = o.common.quiet;
 	for (; code == 0 && !o.common.done && optind < argc; optind++)
-		if (strlist_split(&o.ids, argv[optind]) == -1)
+		if (gecko_list_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;
 	if (code == 0 && !o.common.done)
 		code = validate(&o);
 	if (code == 0 && !o.common.done)
 		code = run(&o);
-	strlist_free(&o.ids);
-	strlist_free(&o.vs);
+	gecko_list_free(&o.ids);
+	gecko_list_free(&o.vs);
 	return code;
 }

@@ -14,6 +14,7 @@
  * (aws_error_parse, aws_should_retry) and lib/retry's delay, so every path
  * follows the same rules. Never prints; never puts a secret in an error
  * message.
+ * jansson: an error body is a small tree read for two members.
  */
 #ifndef COINPIPE_AWS_H
 #define COINPIPE_AWS_H

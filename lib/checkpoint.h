@@ -13,6 +13,8 @@
  * that the shard was closed and read to its end.
  * Written atomically: a temporary file in the same directory, fsync, rename,
  * fsync of the directory; mode 0600.
+ * jansson: the file is a small tree of our own making, read and written
+ * whole.
  */
 #ifndef COINPIPE_CHECKPOINT_H
 #define COINPIPE_CHECKPOINT_H

@@ -5,6 +5,7 @@
  * cli_signals_install() and cli_stdio_guard(). It never prints: the
  * messages, usage errors and the shared options are the tools' own front,
  * cmd/common/tool.h.
+ * jansson: only its version string, for --version.
  */
 #ifndef COINPIPE_CLI_H
 #define COINPIPE_CLI_H

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "base64.h"
 #include "consumer.h"
 #include "ndjson.h"
 #include "timetext.h"
@@ -291,96 +290,6 @@ consumer_caught_up(long long millis_behind, size_t got, long limit)
 
 /* ---- output ---- */
 
-size_t
-consumer_utf8_prefix(const unsigned char *p, size_t n)
-{
-	size_t i = 0, k, len;
-	unsigned long cp;
-
-	while (i < n) {
-		unsigned char c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (n - i < len)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return i;
-			cp = cp << 6 | (p[i + k] & 0x3F);
-		}
-		/* overlong, surrogate, beyond U+10FFFF */
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-			return i;
-		i += len;
-	}
-	return n;
-}
-
-/* Appends s[0..n), valid UTF-8, escaping what RFC 8259 requires. */
-static int
-escape_run(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (buf_append(b, s + run, i - run) == -1)
-			return -1;
-		run = i + 1;
-		if (c == '"' || c == '\\' || c == '\n' || c == '\t' ||
-		    c == '\r' || c == '\b' || c == '\f') {
-			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' :
-			    c == '\r' ? 'r' : c == '\b' ? 'b' :
-			    c == '\f' ? 'f' : (char)c;
-			if (buf_append(b, esc, 2) == -1)
-				return -1;
-		} else if (buf_append(b, esc, sizeof(esc)) == -1)
-			return -1;
-	}
-	return buf_append(b, s + run, n - run);
-}
-
-int
-consumer_json_string(struct buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, good;
-
-	if (buf_putc(b, '"') == -1)
-		return -1;
-	while (i < n) {
-		good = consumer_utf8_prefix(p + i, n - i);
-		if (escape_run(b, s + i, good) == -1)
-			return -1;
-		i += good;
-		if (i < n) {
-			if (buf_puts(b, "\\ufffd") == -1)
-				return -1;
-			i++;
-		}
-	}
-	return buf_putc(b, '"');
-}
-
 /*
  * Appends validated JSON text on one line: a CR or LF can only be
  * whitespace between tokens in valid JSON (never inside a string), so
@@ -413,7 +322,7 @@ format_data(struct buf *out, const struct consumer_record *r,
 	if (n > 0 && r->data[n - 1] == '\n')
 		n--;
 	/* the first problem in the record is the one reported */
-	good = consumer_utf8_prefix(r->data, n);
+	good = ndjson_utf8_prefix((const char *)r->data, n);
 	nl = memchr(r->data, '\n', good);
 	nul = memchr(r->data, '\0', nl != NULL ? (size_t)(nl - r->data) : good);
 	if (nul != NULL) {
@@ -435,27 +344,6 @@ format_data(struct buf *out, const struct consumer_record *r,
 	return 0;
 }
 
-static int
-put_base64(struct buf *b, const unsigned char *p, size_t n)
-{
-	size_t chunk, off = 0, w;
-
-	if (buf_reserve(b, (n + 2) / 3 * 4 + 1) == -1)
-		return -1;
-	/* EVP_EncodeBlock takes an int: encode in bounded pieces */
-	while (off < n) {
-		chunk = n - off > (3u << 20) ? (3u << 20) : n - off;
-		if (buf_reserve(b, (chunk + 2) / 3 * 4 + 1) == -1)
-			return -1;
-		w = (size_t)EVP_EncodeBlock((unsigned char *)b->data + b->len,
-		    p + off, (int)chunk);
-		b->len += w;
-		b->data[b->len] = '\0';
-		off += chunk;
-	}
-	return 0;
-}
-
 /* The "data" member of an envelope: JSON, a string or base64. */
 static int
 envelope_data(struct buf *out, const struct consumer_record *r)
@@ -470,13 +358,13 @@ envelope_data(struct buf *out, const struct consumer_record *r)
 			return -1;
 		return append_one_line(out, top.text, top.len);
 	}
-	if (consumer_utf8_prefix(r->data, r->len) == r->len) {
+	if (ndjson_utf8_prefix(text, r->len) == r->len) {
 		if (buf_puts(out, ",\"data\":") == -1)
 			return -1;
-		return consumer_json_string(out, text, r->len);
+		return ndjson_append_string_lossy(out, text, r->len);
 	}
 	if (buf_puts(out, ",\"data_b64\":\"") == -1 ||
-	    put_base64(out, r->data, r->len) == -1)
+	    base64_append(out, r->data, r->len) == -1)
 		return -1;
 	return buf_putc(out, '"');
 }
@@ -488,16 +376,16 @@ format_envelope(struct buf *out, const struct consumer_record *r)
 
 	consumer_format_time(r->arrival, t);
 	if (buf_puts(out, "{\"stream\":") == -1 ||
-	    consumer_json_string(out, r->stream, strlen(r->stream)) == -1 ||
+	    ndjson_append_string_lossy(out, r->stream, strlen(r->stream)) == -1 ||
 	    buf_puts(out, ",\"shard\":") == -1 ||
-	    consumer_json_string(out, r->shard, strlen(r->shard)) == -1 ||
+	    ndjson_append_string_lossy(out, r->shard, strlen(r->shard)) == -1 ||
 	    buf_printf(out, ",\"seq\":\"%s\",\"subseq\":", r->seq) == -1)
 		return -1;
 	if ((r->subseq < 0 ? buf_puts(out, "null") :
 	    buf_printf(out, "%ld", r->subseq)) == -1)
 		return -1;
 	if (buf_printf(out, ",\"arrival\":\"%s\",\"key\":", t) == -1 ||
-	    consumer_json_string(out, r->key, r->key_len) == -1 ||
+	    ndjson_append_string_lossy(out, r->key, r->key_len) == -1 ||
 	    envelope_data(out, r) == -1 || buf_puts(out, "}\n") == -1)
 		return -1;
 	return 0;
@@ -530,12 +418,12 @@ format_meta(struct buf *out, const struct consumer_record *r,
 	consumer_format_time(r->arrival, t);
 	if (buf_puts(out, k == top.len - 2 ? "\"_shard\":" : ",\"_shard\":")
 	    == -1 ||
-	    consumer_json_string(out, r->shard, strlen(r->shard)) == -1 ||
+	    ndjson_append_string_lossy(out, r->shard, strlen(r->shard)) == -1 ||
 	    buf_printf(out, ",\"_seq\":\"%s\"", r->seq) == -1 ||
 	    (r->subseq >= 0 && buf_printf(out, ",\"_subseq\":%ld",
 	    r->subseq) == -1) ||
 	    buf_printf(out, ",\"_arrival\":\"%s\",\"_key\":", t) == -1 ||
-	    consumer_json_string(out, r->key, r->key_len) == -1 ||
+	    ndjson_append_string_lossy(out, r->key, r->key_len) == -1 ||
 	    buf_puts(out, "}\n") == -1)
 		goto nomem;
 	return 0;

@@ -167,17 +167,4 @@ struct consumer_record {
 int consumer_format_record(struct buf *out, enum consumer_format f,
     const struct consumer_record *r, struct errbuf *err);
 
-/*
- * Length of the valid UTF-8 prefix of p[0..n), so n when all of it is
- * valid: no overlong forms, surrogates or code points above U+10FFFF.
- */
-size_t consumer_utf8_prefix(const unsigned char *p, size_t n);
-
-/*
- * Appends s as a JSON string literal; bytes that are not valid UTF-8 are
- * replaced by U+FFFD (partition keys inside KPL records are not checked by
- * anyone). 0 or -1 (memory).
- */
-int consumer_json_string(struct buf *b, const char *s, size_t n);
-
 #endif

@@ -29,6 +29,8 @@
  * web identity token is read again from its file and an assumed role's
  * source is fetched again. Secrets are wiped on free and never put into an
  * error message.
+ * jansson: credential_process, container and IMDS answers are small
+ * trees read member by member (their secrets wiped in place).
  */
 #ifndef COINPIPE_CREDS_H
 #define COINPIPE_CREDS_H

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "gecko.h"
+#include "ndjson.h"
 
 const char *
 gecko_plan_name(enum gecko_plan p)
@@ -84,34 +85,6 @@ size_t
 gecko_markets_pages(size_t n)
 {
 	return (n + GECKO_MARKETS_PER_PAGE - 1) / GECKO_MARKETS_PER_PAGE;
-}
-
-size_t
-gecko_urlenc(char *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
-		    c == '~') {
-			if (out != NULL)
-				out[n] = (char)c;
-			n++;
-			continue;
-		}
-		if (out != NULL) {
-			out[n] = '%';
-			out[n + 1] = hex[c >> 4];
-			out[n + 2] = hex[c & 15];
-		}
-		n += 3;
-	}
-	if (out != NULL)
-		out[n] = '\0';
-	return n;
 }
 
 long long
@@ -352,301 +325,75 @@ gecko_error_from_body(long status, const char *body, size_t len,
 }
 
 /*
- * A small validating JSON scanner. It only needs to find where values start
- * and end; jansson cannot be used for prices because it turns numbers into
- * doubles and 0.00095032 would come back as 0.00095031999999999997.
+ * The messages of the price scanner give the 0-based byte offset in the
+ * body ("... at byte 0"), as they always have; ndjson says "(column 1)".
  */
-struct scan {
-	const char *s, *end;
-	const char *where;	/* first error position */
-	const char *what;
-};
-
-#define SCAN_MAX_DEPTH 64
-
 static int
-scan_fail(struct scan *sc, const char *p, const char *what)
+scan_error(struct errbuf *err)
 {
-	if (sc->where == NULL) {
-		sc->where = p;
-		sc->what = what;
-	}
+	static const char tag[] = " (column ";
+	char *col = strstr(err->msg, tag), *end = NULL;
+	unsigned long n = 0;
+
+	if (col != NULL)
+		n = strtoul(col + sizeof(tag) - 1, &end, 10);
+	if (n > 0 && *end == ')')
+		snprintf(col, sizeof(err->msg) - (size_t)(col - err->msg),
+		    " at byte %lu", n - 1);
+	err->kind = ERR_TEMP;	/* a bad answer: the next one may be fine */
 	return -1;
 }
 
-static const char *
-skip_ws(const struct scan *sc, const char *p)
+/* One coin's object, already validated: {"usd":1,"usd_market_cap":2}. */
+static int
+scan_coin(struct ndjson_iter *it, const struct ndjson_member *coin,
+    gecko_member_fn fn, void *arg, struct errbuf *err)
 {
-	while (p < sc->end && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r'))
-		p++;
-	return p;
-}
+	struct gecko_span id = { coin->key, coin->key_len }, key, val;
+	struct ndjson_member m;
+	int rc;
 
-size_t
-gecko_utf8_len(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int cp;
-	size_t len, i;
-
-	if (n == 0 || p[0] < 0x80)
-		return n == 0 ? 0 : 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* p at '"'; returns the position after the closing quote. Strings are
- * copied to the output as they are, so their UTF-8 is checked here. */
-static const char *
-scan_string(struct scan *sc, const char *p)
-{
-	size_t u;
-
-	for (p++; p < sc->end; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"')
-			return p + 1;
-		if (c < 0x20) {
-			scan_fail(sc, p, "control character in string");
-			return NULL;
-		}
-		if (c >= 0x80) {
-			u = gecko_utf8_len(p, (size_t)(sc->end - p));
-			if (u == 0) {
-				scan_fail(sc, p, "invalid UTF-8 in string");
-				return NULL;
-			}
-			p += u - 1;
-			continue;
-		}
-		if (c != '\\')
-			continue;
-		if (++p >= sc->end)
-			break;
-		if (*p == 'u') {
-			int i;
-
-			for (i = 1; i <= 4; i++)
-				if (p + i >= sc->end ||
-				    !isxdigit((unsigned char)p[i])) {
-					scan_fail(sc, p, "bad \\u escape");
-					return NULL;
-				}
-			p += 4;
-		} else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
-			scan_fail(sc, p, "bad escape");
-			return NULL;
-		}
-	}
-	scan_fail(sc, p, "unterminated string");
-	return NULL;
-}
-
-static const char *
-scan_digits(const struct scan *sc, const char *p)
-{
-	while (p < sc->end && isdigit((unsigned char)*p))
-		p++;
-	return p;
-}
-
-/* RFC 8259 number grammar. */
-static const char *
-scan_number(struct scan *sc, const char *p)
-{
-	const char *start = p, *q;
-
-	if (p < sc->end && *p == '-')
-		p++;
-	if (p < sc->end && *p == '0')
-		p++;
-	else if ((q = scan_digits(sc, p)) > p)
-		p = q;
-	else
-		goto bad;
-	if (p < sc->end && *p == '.') {
-		if ((q = scan_digits(sc, p + 1)) == p + 1)
-			goto bad;
-		p = q;
-	}
-	if (p < sc->end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < sc->end && (*p == '+' || *p == '-'))
-			p++;
-		if ((q = scan_digits(sc, p)) == p)
-			goto bad;
-		p = q;
-	}
-	return p;
-bad:
-	scan_fail(sc, start, "bad number");
-	return NULL;
-}
-
-static const char *scan_value(struct scan *, const char *, int);
-
-/* p at '[' or '{'; returns the position after the closing bracket. */
-static const char *
-scan_container(struct scan *sc, const char *p, int depth)
-{
-	char close = *p == '{' ? '}' : ']';
-	int first = 1;
-
-	if (depth > SCAN_MAX_DEPTH) {
-		scan_fail(sc, p, "nested too deeply");
-		return NULL;
-	}
-	for (p = skip_ws(sc, p + 1);; first = 0) {
-		if (p < sc->end && *p == close && first)
-			return p + 1;
-		if (close == '}') {
-			if (p >= sc->end || *p != '"' ||
-			    (p = scan_string(sc, p)) == NULL)
-				return scan_fail(sc, p, "member name expected"),
-				    NULL;
-			p = skip_ws(sc, p);
-			if (p >= sc->end || *p != ':')
-				return scan_fail(sc, p, "':' expected"), NULL;
-			p = skip_ws(sc, p + 1);
-		}
-		if ((p = scan_value(sc, p, depth + 1)) == NULL)
-			return NULL;
-		p = skip_ws(sc, p);
-		if (p < sc->end && *p == close)
-			return p + 1;
-		if (p >= sc->end || *p != ',')
-			return scan_fail(sc, p, "',' or end expected"), NULL;
-		p = skip_ws(sc, p + 1);
-	}
-}
-
-static const char *
-scan_value(struct scan *sc, const char *p, int depth)
-{
-	static const char *const lits[] = { "true", "false", "null" };
-	size_t i;
-
-	if (p >= sc->end)
-		return scan_fail(sc, p, "value expected"), NULL;
-	if (*p == '"')
-		return scan_string(sc, p);
-	if (*p == '{' || *p == '[')
-		return scan_container(sc, p, depth);
-	if (*p == '-' || isdigit((unsigned char)*p))
-		return scan_number(sc, p);
-	for (i = 0; i < 3; i++) {
-		size_t n = strlen(lits[i]);
-
-		if ((size_t)(sc->end - p) >= n && memcmp(p, lits[i], n) == 0)
-			return p + n;
-	}
-	return scan_fail(sc, p, "value expected"), NULL;
-}
-
-/* One coin's object: {"usd":1,"usd_market_cap":2,...}. */
-static const char *
-scan_coin(struct scan *sc, const char *p, struct gecko_span id,
-    gecko_member_fn fn, void *arg)
-{
-	struct gecko_span key, val;
-	const char *q;
-
-	if (p >= sc->end || *p != '{')
-		return scan_fail(sc, p, "object expected for a coin"), NULL;
-	p = skip_ws(sc, p + 1);
-	if (p < sc->end && *p == '}')
-		return p + 1;
-	for (;;) {
-		if (p >= sc->end || *p != '"' ||
-		    (q = scan_string(sc, p)) == NULL)
-			return scan_fail(sc, p, "member name expected"), NULL;
-		key.p = p + 1;
-		key.n = (size_t)(q - p - 2);
-		p = skip_ws(sc, q);
-		if (p >= sc->end || *p != ':')
-			return scan_fail(sc, p, "':' expected"), NULL;
-		p = skip_ws(sc, p + 1);
-		if ((q = scan_value(sc, p, 2)) == NULL)
-			return NULL;
-		val.p = p;
-		val.n = (size_t)(q - p);
+	if (ndjson_obj_begin(it, coin->value.text, coin->value.len, err) == -1)
+		return -1;
+	while ((rc = ndjson_obj_next(it, &m, err)) == 1) {
+		key.p = m.key;
+		key.n = m.key_len;
+		val.p = m.value.text;
+		val.n = m.value.len;
 		if (fn(arg, id, key, val) == -1)
-			return scan_fail(sc, p, "stopped"), NULL;
-		p = skip_ws(sc, q);
-		if (p < sc->end && *p == '}')
-			return p + 1;
-		if (p >= sc->end || *p != ',')
-			return scan_fail(sc, p, "',' or '}' expected"), NULL;
-		p = skip_ws(sc, p + 1);
+			return 1;
 	}
+	return rc;
 }
 
-static const char *
-scan_map(struct scan *sc, const char *p, gecko_member_fn fn, void *arg)
-{
-	struct gecko_span id;
-	const char *q;
-
-	if (p >= sc->end || *p != '{')
-		return scan_fail(sc, p, "'{' expected"), NULL;
-	p = skip_ws(sc, p + 1);
-	if (p < sc->end && *p == '}')
-		return p + 1;
-	for (;;) {
-		if (p >= sc->end || *p != '"' ||
-		    (q = scan_string(sc, p)) == NULL)
-			return scan_fail(sc, p, "coin id expected"), NULL;
-		id.p = p + 1;
-		id.n = (size_t)(q - p - 2);
-		p = skip_ws(sc, q);
-		if (p >= sc->end || *p != ':')
-			return scan_fail(sc, p, "':' expected"), NULL;
-		p = skip_ws(sc, p + 1);
-		if ((p = scan_coin(sc, p, id, fn, arg)) == NULL)
-			return NULL;
-		p = skip_ws(sc, p);
-		if (p < sc->end && *p == '}')
-			return p + 1;
-		if (p >= sc->end || *p != ',')
-			return scan_fail(sc, p, "',' or '}' expected"), NULL;
-		p = skip_ws(sc, p + 1);
-	}
-}
-
+/*
+ * jansson cannot be used for prices because it turns numbers into doubles,
+ * and 0.00095032 would come back as 0.00095031999999999997; ndjson hands
+ * out the text. The outer iteration validates each coin's value at its
+ * true depth, so the second pass over a coin only re-reads valid text.
+ */
 int
 gecko_scan_prices(const char *s, size_t n, gecko_member_fn fn, void *arg,
     struct errbuf *err)
 {
-	struct scan sc = { s, s + n, NULL, NULL };
-	const char *p;
+	struct ndjson_iter coins = NDJSON_ITER_INIT, fields = NDJSON_ITER_INIT;
+	struct ndjson_member coin;
+	int rc;
 
-	p = scan_map(&sc, skip_ws(&sc, s), fn, arg);
-	if (p != NULL && skip_ws(&sc, p) != sc.end)
-		scan_fail(&sc, p, "trailing data");
-	if (sc.where == NULL)
-		return 0;
-	if (strcmp(sc.what, "stopped") == 0)
-		return -1;
-	return errbuf_set(err, ERR_TEMP, "invalid JSON: %s at byte %zu",
-	    sc.what, (size_t)(sc.where - s));
+	if ((rc = ndjson_obj_begin(&coins, s, n, err)) == 0)
+		while ((rc = ndjson_obj_next(&coins, &coin, err)) == 1) {
+			if (coin.value.kind != NDJSON_OBJECT) {
+				rc = errbuf_set(err, ERR_DATA, "invalid JSON: "
+				    "object expected for a coin (column %zu)",
+				    (size_t)(coin.value.text - s) + 1);
+				break;
+			}
+			if ((rc = scan_coin(&fields, &coin, fn, arg, err)) != 0)
+				break;
+		}
+	ndjson_iter_free(&coins);
+	ndjson_iter_free(&fields);
+	if (rc == 1)
+		return -1;	/* stopped by fn */
+	return rc == -1 ? scan_error(err) : 0;
 }

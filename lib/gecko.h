@@ -4,6 +4,8 @@
  * wait after a 429, how to read an error body, and a scanner that hands over
  * the exact text of every number in a /simple/price answer.
  * No I/O, no clock, no getenv: time and randomness are parameters.
+ * jansson: only for error bodies, a small tree read for two members;
+ * prices go through ndjson, whose text keeps every digit.
  */
 #ifndef COINPIPE_GECKO_H
 #define COINPIPE_GECKO_H
@@ -60,10 +62,6 @@ size_t gecko_plan_groups(const size_t *lens, size_t n, size_t budget,
 /* Pages of GECKO_MARKETS_PER_PAGE needed for the top n coins. */
 size_t gecko_markets_pages(size_t n);
 
-/* Appends s percent-encoded (RFC 3986 unreserved kept) to out; returns the
- * encoded length; with out NULL only measures. */
-size_t gecko_urlenc(char *out, const char *s);
-
 /*
  * Polling schedule on the wall clock: the first slot at or after now_ms that
  * is a multiple of every_ms (since the epoch), and never earlier than
@@ -113,9 +111,6 @@ void gecko_iso8601(long long ms, char *out, size_t outlen);
 void gecko_error_from_body(long status, const char *body, size_t len,
     enum gecko_plan plan, struct errbuf *err);
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
-size_t gecko_utf8_len(const char *s, size_t n);
-
 /* A slice of the response body: raw JSON text, not NUL-terminated. */
 struct gecko_span {
 	const char *p;
@@ -123,10 +118,13 @@ struct gecko_span {
 };
 
 /*
- * Scans a /simple/price answer {"id":{"key":value,...},...}, calling fn for
- * every inner member with id and key as the raw string contents (without
- * quotes) and value as its exact JSON text, so 2.492e-05 stays 2.492e-05.
- * Validates the whole body as JSON. fn returning -1 stops the scan.
+ * Scans a /simple/price answer {"id":{"key":value,...},...} with ndjson's
+ * tokenizer and its rules (ndjson.h: UTF-8, no \u0000, no lone surrogate,
+ * NDJSON_MAX_DEPTH), calling fn for every inner member with id and key
+ * decoded (UTF-8, borrowed for the call) and value as its exact JSON text
+ * in s, so 2.492e-05 stays 2.492e-05. Returns 0; -1 when fn returned -1
+ * (err untouched), or when the body is not such an answer (err says
+ * "invalid JSON: ... at byte N", N the 0-based offset; kind ERR_TEMP).
  */
 typedef int (*gecko_member_fn)(void *arg, struct gecko_span id,
     struct gecko_span key, struct gecko_span value);

@@ -6,15 +6,9 @@
 #include <openssl/evp.h>
 
 #include "aws.h"
+#include "base64.h"
 #include "kinesis.h"
 #include "ndjson.h"
-
-/* Kinesis names and keys are Unicode strings: invalid UTF-8 fails. */
-int
-kinesis_json_string(struct buf *b, const char *s, size_t n)
-{
-	return ndjson_append_string(b, s, n);
-}
 
 /* ---- PutRecords ---- */
 
@@ -28,22 +22,9 @@ kinesis_batch_begin(struct kinesis_batch *b, const char *stream,
 	b->count = 0;
 	b->bytes = 0;
 	if (buf_puts(&b->body, arn ? "{\"StreamARN\":" : "{\"StreamName\":")
-	    == -1 || kinesis_json_string(&b->body, stream, strlen(stream)) ==
+	    == -1 || ndjson_append_string(&b->body, stream, strlen(stream)) ==
 	    -1 || buf_puts(&b->body, ",\"Records\":[") == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	return 0;
-}
-
-static int
-put_base64(struct buf *b, const void *data, size_t len)
-{
-	size_t need = 4 * ((len + 2) / 3);
-
-	if (buf_reserve(b, need + 1) == -1)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)b->data + b->len, data, (int)len);
-	b->len += need;
-	b->data[b->len] = '\0';
 	return 0;
 }
 
@@ -57,12 +38,12 @@ kinesis_batch_add(struct kinesis_batch *b, const void *data, size_t len,
 	size_t mark = o->len;
 
 	if ((b->count > 0 && buf_putc(o, ',') == -1) ||
-	    buf_puts(o, "{\"Data\":\"") == -1 || put_base64(o, data, len) ==
+	    buf_puts(o, "{\"Data\":\"") == -1 || base64_append(o, data, len) ==
 	    -1 || buf_puts(o, "\",\"PartitionKey\":") == -1)
 		goto nomem;
-	if (kinesis_json_string(o, key, key_len) == -1 ||
+	if (ndjson_append_string(o, key, key_len) == -1 ||
 	    (hash_key != NULL && (buf_puts(o, ",\"ExplicitHashKey\":") == -1 ||
-	    kinesis_json_string(o, hash_key, strlen(hash_key)) == -1))) {
+	    ndjson_append_string(o, hash_key, strlen(hash_key)) == -1))) {
 		/* the record is left out whole; the body stays valid */
 		o->len = mark;
 		o->data[mark] = '\0';
@@ -254,31 +235,6 @@ kinesis_shard_find(const struct kinesis_shard_list *l, const char *id)
 
 /* ---- GetRecords ---- */
 
-/* Decodes base64 text; EVP_DecodeBlock counts padding as zero bytes. */
-static unsigned char *
-base64_decode(const char *s, size_t *len)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int got;
-
-	if (n % 4 != 0)
-		return NULL;
-	if ((out = malloc(n / 4 * 3 + 1)) == NULL)
-		return NULL;
-	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (got < 0) {
-		free(out);
-		return NULL;
-	}
-	if (n > 0 && s[n - 1] == '=')
-		pad++;
-	if (n > 1 && s[n - 2] == '=')
-		pad++;
-	*len = (size_t)got - pad;
-	return out;
-}
-
 static int
 record_from_json(json_t *r, struct kinesis_record *out)
 {
@@ -289,7 +245,7 @@ record_from_json(json_t *r, struct kinesis_record *out)
 	memset(out, 0, sizeof(*out));
 	if (data == NULL || key == NULL || !json_is_string(seq))
 		return -1;
-	if ((out->data = base64_decode(data, &out->len)) == NULL ||
+	if ((out->data = base64_decode(data, strlen(data), &out->len)) == NULL ||
 	    (out->key = strdup(key)) == NULL)
 		return -1;
 	copy_str(out->seq, sizeof(out->seq), seq);

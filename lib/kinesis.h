@@ -2,6 +2,8 @@
  * kinesis: the Kinesis Data Streams JSON 1.1 operations coinpipe uses.
  * This part is pure: request bodies are built and response bodies parsed
  * here; lib/aws sends them.
+ * jansson: responses are small trees of AWS's making (a GetRecords page
+ * is at most 10 MB by the API), read member by member.
  */
 #ifndef COINPIPE_KINESIS_H
 #define COINPIPE_KINESIS_H
@@ -130,8 +132,5 @@ int kinesis_get_iterator(struct aws_client *c, const char *stream,
     const char *shard, enum kinesis_start start, const char *seq,
     double at, char **iterator, struct errbuf *err);
 
-/* Appends s as a JSON string literal (quotes, escapes) to b; -1 when s is
- * not valid UTF-8 (ndjson_append_string). */
-int kinesis_json_string(struct buf *b, const char *s, size_t n);
 
 #endif

@@ -1019,8 +1019,9 @@ put_escape(struct buf *b, unsigned char c)
 	}
 }
 
-int
-ndjson_append_string(struct buf *b, const char *s, size_t n)
+/* One writer for both: invalid UTF-8 fails, or with lossy becomes U+FFFD. */
+static int
+put_string(struct buf *b, const char *s, size_t n, int lossy)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	size_t len0 = b->len, k;
@@ -1035,13 +1036,17 @@ ndjson_append_string(struct buf *b, const char *s, size_t n)
 		p += k;
 		if (p == end)
 			break;
-		if (*p >= 0x80) {
-			if ((k = utf8_len(p, end)) == 0 ||
-			    buf_append(b, p, k) == -1)
+		if (*p < 0x80) {
+			if (put_escape(b, *p++) == -1)
+				goto fail;
+		} else if ((k = utf8_len(p, end)) != 0) {
+			if (buf_append(b, p, k) == -1)
 				goto fail;
 			p += k;
-		} else if (put_escape(b, *p++) == -1) {
+		} else if (!lossy || buf_append(b, "\\ufffd", 6) == -1) {
 			goto fail;
+		} else {
+			p++;
 		}
 	}
 	if (buf_putc(b, '"') == 0)
@@ -1051,6 +1056,54 @@ fail:
 	if (b->data != NULL)
 		b->data[len0] = '\0';
 	return -1;
+}
+
+int
+ndjson_append_string(struct buf *b, const char *s, size_t n)
+{
+	return put_string(b, s, n, 0);
+}
+
+int
+ndjson_append_string_lossy(struct buf *b, const char *s, size_t n)
+{
+	return put_string(b, s, n, 1);
+}
+
+/* ---- UTF-8 ---- */
+
+size_t
+ndjson_utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (n == 0)
+		return 0;
+	return p[0] < 0x80 ? 1 : utf8_len(p, p + n);
+}
+
+size_t
+ndjson_utf8_prefix(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = ndjson_utf8_len(s + i, n - i)) == 0)
+			return i;
+		i += k;
+	}
+	return n;
+}
+
+size_t
+ndjson_utf8_chars(const char *s, size_t n)
+{
+	size_t i = 0, k, chars = 0;
+
+	for (; i < n; i += k, chars++)
+		if ((k = ndjson_utf8_len(s + i, n - i)) == 0)
+			k = 1;	/* as U+FFFD would stand for it */
+	return chars;
 }
 
 const char *

@@ -1,7 +1,11 @@
 /*
- * ndjson: newline-delimited JSON without building a tree.
+ * ndjson: newline-delimited JSON without building a tree; the one JSON
+ * text module. Every tool uses it: kin-put and s3-putcsv read their input
+ * with it, kin-get writes through lib/consumer, gecko-fetch reads prices
+ * through lib/gecko's scanner, and every JSON string any of them writes
+ * goes through ndjson_append_string.
  *
- * Three parts, used by every tool:
+ * Parts:
  *  - a line reader over a file descriptor that keeps the source name and
  *    line number for messages ("<stdin>:17: ..."), and that can hand out the
  *    lines already available without blocking, for tools that wait on stdin
@@ -9,6 +13,8 @@
  *  - a validating JSON tokenizer that hands out the raw text of values
  *    (member iteration, dotted-path lookup), so that a number is written
  *    back with exactly the digits it came with;
+ *  - the JSON string writer and the UTF-8 decoder (validate, longest valid
+ *    prefix, count characters) everyone else uses;
  *  - lossless number formatting (shortest round-trip doubles) and a compact
  *    jansson dumper that uses it.
  * Nothing here allocates per line once its buffers have grown to the
@@ -29,6 +35,9 @@
  *    jansson-based readers of our output);
  *  - nesting is limited to NDJSON_MAX_DEPTH, counted as jansson counts it:
  *    every value, scalar or not, is one level deeper than its container.
+ *    This is the one limit for every JSON text we read, CoinGecko answers
+ *    included: jansson's, so that what we accept jansson-based readers of
+ *    our output accept too.
  * Duplicate object keys are accepted; lookups take the last one, as jansson
  * keeps the last one.
  *
@@ -214,12 +223,33 @@ int ndjson_value_append(struct buf *b, const struct ndjson_value *v);
 
 /*
  * Appends s as a JSON string literal with its quotes, escaping what RFC
- * 8259 requires. Returns -1 (nothing appended) when s is not valid UTF-8 or
- * on allocation failure.
+ * 8259 requires and nothing more: '"', '\\', and the controls below 0x20
+ * (\b \f \n \r \t by name, others as \u00XX in lower case); '/', DEL
+ * and non-ASCII UTF-8 are copied. Returns -1 (nothing appended) when s is
+ * not valid UTF-8 or on allocation failure.
  */
 int ndjson_append_string(struct buf *b, const char *s, size_t n);
 
+/*
+ * The same, but each byte that is not part of valid UTF-8 is written as
+ * \ufffd (for text nobody checked, such as the partition keys inside KPL
+ * records). -1 only on allocation failure.
+ */
+int ndjson_append_string_lossy(struct buf *b, const char *s, size_t n);
+
 const char *ndjson_kind_name(enum ndjson_kind k);	/* "number", ... */
+
+/* ---- UTF-8: RFC 3629, no overlong forms, surrogates, > U+10FFFF ---- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes; ASCII, NUL
+ * included, is 1), or 0 when there is none. */
+size_t ndjson_utf8_len(const char *s, size_t n);
+
+/* Length of the longest valid UTF-8 prefix of s, so n when all is valid. */
+size_t ndjson_utf8_prefix(const char *s, size_t n);
+
+/* Characters in s; each byte that is not valid UTF-8 counts as one. */
+size_t ndjson_utf8_chars(const char *s, size_t n);
 
 /* ---- numbers ---- */
 

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aws.h"
+#include "base64.h"
 #include "hash.h"
 #include "kpl.h"
 #include "ndjson.h"
@@ -106,17 +105,6 @@ rnd(struct producer *p)
 	p->rng ^= p->rng << 25;
 	p->rng ^= p->rng >> 27;
 	return (uint32_t)((p->rng * 2685821657736338717ULL) >> 32);
-}
-
-size_t
-producer_utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
 }
 
 /* ---- arena ---- */
@@ -507,7 +495,7 @@ agg_add(struct producer *p, struct rec *r, size_t group, long long now,
 static const char *
 refusal(size_t len, const char *key, size_t key_len, char *msg, size_t n)
 {
-	size_t chars = producer_utf8_chars(key, key_len);
+	size_t chars = ndjson_utf8_chars(key, key_len);
 
 	if (chars < 1 || chars > KINESIS_MAX_KEY_CHARS) {
 		snprintf(msg, n, "partition key is %zu characters, not 1 to %d",
@@ -977,18 +965,15 @@ producer_stats(const struct producer *p)
 static int
 put_data(struct buf *b, const char *data, size_t len)
 {
-	size_t save = b->len, need = 4 * ((len + 2) / 3);
+	size_t save = b->len;
 
 	if (buf_puts(b, ",\"data\":") == 0 &&
 	    ndjson_append_string(b, data, len) == 0)
 		return 0;
 	b->len = save;
 	if (buf_puts(b, ",\"data_b64\":\"") == -1 ||
-	    buf_reserve(b, need + 2) == -1)
+	    base64_append(b, data, len) == -1)
 		return -1;
-	EVP_EncodeBlock((unsigned char *)b->data + b->len,
-	    (const unsigned char *)data, (int)len);
-	b->len += need;
 	return buf_putc(b, '"');
 }
 
@@ -996,7 +981,7 @@ static int
 put_str(struct buf *b, const char *name, const char *s)
 {
 	return buf_printf(b, ",\"%s\":", name) == -1 ? -1 :
-	    kinesis_json_string(b, s, strlen(s));
+	    ndjson_append_string(b, s, strlen(s));
 }
 
 int

@@ -197,9 +197,6 @@ int producer_report_tee(struct buf *b, const struct producer_report *r,
 int producer_report_dead_letter(struct buf *b,
     const struct producer_report *r, const char *file);
 
-/* Number of Unicode characters in UTF-8 text (lead bytes counted). */
-size_t producer_utf8_chars(const char *s, size_t n);
-
 /*
  * Aggregation groups: the open shards of a stream, sorted by hash range,
  * so that every user record of one aggregate lands on the aggregate's

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "kinesis.h"
 #include "kpl.h"
+#include "ndjson.h"
 #include "retry.h"
 #include "shardread.h"
 
@@ -426,7 +427,7 @@ send_get(struct shardread *sr, struct shard *s, struct errbuf *err)
 
 	buf_reset(&s->body);
 	if (buf_puts(&s->body, "{\"ShardIterator\":") == -1 ||
-	    kinesis_json_string(&s->body, s->iterator,
+	    ndjson_append_string(&s->body, s->iterator,
 	    strlen(s->iterator)) == -1 ||
 	    buf_printf(&s->body, ",\"Limit\":%ld}", sr->o->limit) == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");

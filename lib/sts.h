@@ -9,6 +9,8 @@
  * the SSO access token) are wiped on free and never put into an error
  * message; a trace, when the caller's http options ask for one, is capped
  * at level 1 (request and status lines), since the bodies carry them.
+ * jansson: the SSO portal's answers and the token cache are small trees
+ * read member by member (their secrets wiped in place).
  */
 #ifndef COINPIPE_STS_H
 #define COINPIPE_STS_H

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "gecko.h"
+#include "ndjson.h"
+#include "sigv4.h"
 #include "tap.h"
 
 static void
@@ -28,15 +30,24 @@ test_groups(void)
 	is_int(gecko_markets_pages(251), 2, "markets: 251 is 2 pages");
 }
 
+/* ids go through sigv4_uri_encode, the one URL encoder, with the bytes
+ * gecko_urlenc used to give them. */
+static void
+enc_is(const char *id, const char *want, const char *name)
+{
+	char *got = sigv4_uri_encode(id, strlen(id), 0);
+
+	is_str(got, want, name);
+	free(got);
+}
+
 static void
 test_urlenc(void)
 {
-	char out[64];
-
-	is_int(gecko_urlenc(out, "usd-coin_x.y~"), 13, "urlenc: unreserved");
-	is_int(gecko_urlenc(out, "a b,é"), 14, "urlenc: space comma utf-8");
-	is_str(out, "a%20b%2C%C3%A9", "urlenc: text");
-	is_int(gecko_urlenc(NULL, "a b"), 5, "urlenc: measure only");
+	enc_is("usd-coin_x.y~", "usd-coin_x.y~", "urlenc: unreserved");
+	enc_is("a b,\xc3\xa9", "a%20b%2C%C3%A9", "urlenc: space comma utf-8");
+	enc_is("a/b+c", "a%2Fb%2Bc", "urlenc: '/' and '+' encoded");
+	enc_is("wrapped-bitcoin", "wrapped-bitcoin", "urlenc: an id");
 }
 
 static void
@@ -175,6 +186,47 @@ scan_is(const char *body, int rc, const char *want, const char *name)
 	is_str(rc == 0 ? c.out : e.msg, want, name);
 }
 
+/* {"a":{"x":[[...1...]]}} with k arrays: the 1 is at depth 2 + k. */
+static int
+scan_nested(size_t k, struct errbuf *e)
+{
+	struct collect c;
+	char *body = malloc(2 * k + 32);
+	size_t i, n = 0;
+	int rc;
+
+	if (body == NULL)
+		return -2;
+	n += (size_t)sprintf(body, "{\"a\":{\"x\":");
+	for (i = 0; i < k; i++)
+		body[n++] = '[';
+	body[n++] = '1';
+	for (i = 0; i < k; i++)
+		body[n++] = ']';
+	n += (size_t)sprintf(body + n, "}}");
+	memset(&c, 0, sizeof(c));
+	errbuf_clear(e);
+	rc = gecko_scan_prices(body, n, collect_fn, &c, e);
+	free(body);
+	return rc;
+}
+
+static void
+test_scan_depth(void)
+{
+	struct errbuf e;
+
+	/* one limit, ndjson's, counted as jansson counts (ndjson.h) */
+	is_int(scan_nested(100, &e), 0, "scan: 100 levels in a value (was "
+	    "refused beyond 64)");
+	is_int(scan_nested(NDJSON_MAX_DEPTH - 3, &e), 0,
+	    "scan: deepest value at NDJSON_MAX_DEPTH - 1");
+	is_int(scan_nested(NDJSON_MAX_DEPTH - 2, &e), -1,
+	    "scan: NDJSON_MAX_DEPTH refused");
+	ok(strstr(e.msg, "nesting deeper than 2048") != NULL,
+	    "scan: nesting message");
+}
+
 static void
 test_scan(void)
 {
@@ -188,14 +240,15 @@ test_scan(void)
 	scan_is("{}", 0, "", "scan: empty map");
 	scan_is(" {\"a\":{}} \n", 0, "", "scan: empty coin");
 	scan_is("{\"a\":{\"usd\":01}}", -1,
-	    "invalid JSON: ',' or '}' expected at byte 13", "scan: leading 0");
+	    "invalid JSON: leading zero in number at byte 13", "scan: leading 0");
 	scan_is("{\"a\":{\"usd\":1.}}", -1,
-	    "invalid JSON: bad number at byte 12", "scan: bad fraction");
+	    "invalid JSON: digit expected after '.' at byte 14", "scan: bad fraction");
 	scan_is("{\"a\":[1]}", -1,
 	    "invalid JSON: object expected for a coin at byte 5",
 	    "scan: coin must be an object");
 	scan_is("{\"a\":{\"usd\":1}} x", -1,
-	    "invalid JSON: trailing data at byte 15", "scan: trailing data");
+	    "invalid JSON: end of text expected after the value "
+	    "at byte 16", "scan: trailing data");
 	scan_is("{\"a\":{\"usd\":\"x", -1,
 	    "invalid JSON: unterminated string at byte 14", "scan: truncated");
 	scan_is("<html>", -1, "invalid JSON: '{' expected at byte 0",
@@ -203,14 +256,31 @@ test_scan(void)
 	scan_is("{\"a\":{\"n\":\"caf\xc3\xa9 \xe6\x97\xa5\"}}", 0,
 	    "a/n=\"caf\xc3\xa9 \xe6\x97\xa5\";", "scan: UTF-8 kept");
 	scan_is("{\"a\":{\"n\":\"\xff\"}}", -1,
-	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "invalid JSON: invalid UTF-8 byte 0xFF at byte 11",
 	    "scan: invalid UTF-8 refused");
 	scan_is("{\"a\":{\"n\":\"\xc0\xaf\"}}", -1,
-	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "invalid JSON: invalid UTF-8 byte 0xC0 at byte 11",
 	    "scan: overlong UTF-8 refused");
 	scan_is("{\"a\":{\"n\":\"\xed\xa0\x80\"}}", -1,
-	    "invalid JSON: invalid UTF-8 in string at byte 11",
+	    "invalid JSON: invalid UTF-8 byte 0xED at byte 11",
 	    "scan: UTF-8 surrogate refused");
+	/* ndjson's rules since the scanner is built on it (issue 13) */
+	scan_is("{\"a\":{\"x\\u0000\":1}}", -1,
+	    "invalid JSON: \\u0000 not allowed at byte 8",
+	    "scan: \\u0000 in a key refused");
+	scan_is("{\"a\\u0000\":{\"usd\":1}}", -1,
+	    "invalid JSON: \\u0000 not allowed at byte 3",
+	    "scan: \\u0000 in a coin id refused");
+	scan_is("{\"a\":{\"\\ud800x\":1}}", -1,
+	    "invalid JSON: lone surrogate in \\u escape at byte 7",
+	    "scan: lone high surrogate in a key refused");
+	scan_is("{\"a\":{\"\\udc00\":1}}", -1,
+	    "invalid JSON: lone surrogate in \\u escape at byte 7",
+	    "scan: lone low surrogate in a key refused");
+	scan_is("{\"a\":{\"usd\":\"\\ud83d\\ude00\"}}", 0,
+	    "a/usd=\"\\ud83d\\ude00\";", "scan: surrogate pair kept");
+	scan_is("{\"bit\\u0063oin\":{\"us\\u0064\":1}}", 0,
+	    "bitcoin/usd=1;", "scan: escaped id and key decoded");
 }
 
 int
@@ -223,5 +293,6 @@ main(void)
 	test_iso();
 	test_errors();
 	test_scan();
+	test_scan_depth();
 	return tap_done();
 }

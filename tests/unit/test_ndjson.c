@@ -623,7 +623,37 @@ test_append_string(void)
 	buf_reset(&b);
 	ok(ndjson_append_string(&b, T("a\0b")) == 0, "NUL escaped");
 	is_str(b.data, "\"a\\u0000b\"", "as \\u0000");
+	buf_reset(&b);
+	/* the lossy variant: the same escapes, U+FFFD for each bad byte */
+	ok(ndjson_append_string_lossy(&b, T("a\"\n\xff\xc3\xa9\xe2\x82"
+	    "\x01/")) == 0, "lossy: appended");
+	is_str(b.data, "\"a\\\"\\n\\ufffd\xc3\xa9\\ufffd\\ufffd\\u0001/\"",
+	    "lossy: one U+FFFD a bad byte, the rest as the strict writer");
 	buf_free(&b);
+}
+
+static void
+test_utf8(void)
+{
+	is_int(ndjson_utf8_len(T("")), 0, "len: empty");
+	is_int(ndjson_utf8_len(T("\0")), 1, "len: NUL is ASCII");
+	is_int(ndjson_utf8_len(T("\xc3\xa9x")), 2, "len: two bytes");
+	is_int(ndjson_utf8_len(T("\xe6\x97\xa5")), 3, "len: three bytes");
+	is_int(ndjson_utf8_len(T("\xf0\x9f\x98\x80")), 4, "len: four bytes");
+	is_int(ndjson_utf8_len(T("\xe6\x97")), 0, "len: cut short");
+	is_int(ndjson_utf8_len(T("\xc0\xaf")), 0, "len: overlong");
+	is_int(ndjson_utf8_len(T("\xe0\x80\xaf")), 0, "len: overlong 3");
+	is_int(ndjson_utf8_len(T("\xed\xa0\x80")), 0, "len: surrogate");
+	is_int(ndjson_utf8_len(T("\xf4\x90\x80\x80")), 0,
+	    "len: beyond U+10FFFF");
+	is_int(ndjson_utf8_len(T("\x80")), 0, "len: lone continuation");
+	is_int(ndjson_utf8_prefix(T("ab\xc3\xa9")), 4, "prefix: all valid");
+	is_int(ndjson_utf8_prefix(T("ab\xc0\x80")), 2, "prefix: overlong stops");
+	is_int(ndjson_utf8_prefix(T("ab\xe6\x97")), 2, "prefix: cut short");
+	is_int(ndjson_utf8_chars(T("\xc3\xa9t\xc3\xa9")), 3,
+	    "chars: characters, not bytes");
+	is_int(ndjson_utf8_chars(T("a\xff\x80" "b")), 4,
+	    "chars: a bad byte counts as one");
 }
 
 static void
@@ -1135,6 +1165,7 @@ main(void)
 	test_lookup();
 	test_decode();
 	test_append_string();
+	test_utf8();
 	test_format_double();
 	test_numbers_raw();
 	test_number_convert();

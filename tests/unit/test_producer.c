@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "kpl.h"
+#include "ndjson.h"
 #include "producer.h"
 #include "tap.h"
 
@@ -328,7 +329,7 @@ test_refusals(void)
 	    "1 MiB + key refused, data kept for the dead letter");
 	ok(producer_next_report(p, &rep) && rep.line == 4 &&
 	    strcmp(rep.message, "bad") == 0, "invalid input keeps its place");
-	is_int(producer_utf8_chars("\xc3\xa9t\xc3\xa9", 5), 3,
+	is_int(ndjson_utf8_chars("\xc3\xa9t\xc3\xa9", 5), 3,
 	    "characters, not bytes");
 	producer_free(p);
 	free(big);
