@@ -130,6 +130,5 @@ xml_text(const char *s, size_t n, const char *tag)
 		buf_free(&b);
 		return NULL;
 	}
-	b.data[b.len] = '\0';	/* buf_reserve alone leaves it unterminated */
 	return buf_steal(&b);
 }
