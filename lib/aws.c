@@ -663,23 +663,38 @@ aws_send(struct aws_client *c, const struct aws_request *req,
 	}
 }
 
+void
+aws_post_request(struct aws_request *req, const struct http_field *h,
+    size_t nh, const void *body, size_t len)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = "POST";
+	req->path = "/";
+	req->headers = h;
+	req->nheaders = nh;
+	req->body = body;
+	req->body_len = len;
+}
+
+void
+aws_json_request(struct aws_request *req, struct http_field h[2],
+    const char *target, const void *body, size_t len)
+{
+	h[0].name = "Content-Type";
+	h[0].value = "application/x-amz-json-1.1";
+	h[1].name = "X-Amz-Target";
+	h[1].value = target;
+	aws_post_request(req, h, 2, body, len);
+}
+
 int
 aws_json_call(struct aws_client *c, const char *target, const void *body,
     size_t len, struct aws_response *resp, struct errbuf *err)
 {
-	struct http_field h[] = {
-		{ "Content-Type", "application/x-amz-json-1.1" },
-		{ "X-Amz-Target", target }
-	};
+	struct http_field h[2];
 	struct aws_request req;
 
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = body;
-	req.body_len = len;
+	aws_json_request(&req, h, target, body, len);
 	return aws_send(c, &req, resp, err);
 }
 

@@ -123,6 +123,17 @@ void aws_client_free(struct aws_client *c);
 int aws_send(struct aws_client *c, const struct aws_request *req,
     struct aws_response *resp, struct errbuf *err);
 
+/*
+ * req as a POST / of body with the headers h (borrowed, like body): the
+ * shape of every call of the JSON 1.1 and query protocols. For JSON 1.1,
+ * aws_json_request fills h[0] and h[1] with its Content-Type and
+ * X-Amz-Target: target ("Kinesis_20131202.GetRecords").
+ */
+void aws_post_request(struct aws_request *req, const struct http_field *h,
+    size_t nh, const void *body, size_t len);
+void aws_json_request(struct aws_request *req, struct http_field h[2],
+    const char *target, const void *body, size_t len);
+
 /* POST / of the JSON 1.1 protocol with X-Amz-Target: target
  * ("Kinesis_20131202.PutRecords"). */
 int aws_json_call(struct aws_client *c, const char *target, const void *body,

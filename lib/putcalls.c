@@ -80,19 +80,11 @@ putcalls_free(struct putcalls *c)
 static int
 start_call(struct putcalls *c, struct call *k, struct errbuf *err)
 {
-	static const struct http_field h[] = {
-		{ "Content-Type", "application/x-amz-json-1.1" },
-		{ "X-Amz-Target", KINESIS_TARGET_PREFIX "PutRecords" }
-	};
+	struct http_field h[2];
 	struct aws_request req;
 
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = k->batch.body.data;
-	req.body_len = k->batch.body.len;
+	aws_json_request(&req, h, KINESIS_TARGET_PREFIX "PutRecords",
+	    k->batch.body.data, k->batch.body.len);
 	/* signed afresh for every attempt: a new X-Amz-Date each time */
 	if (aws_sign_request(c->client, &req, &k->sig, err) == -1)
 		return -1;

@@ -419,10 +419,7 @@ start_shards(struct shardread *sr, struct errbuf *err)
 static int
 send_get(struct shardread *sr, struct shard *s, struct errbuf *err)
 {
-	struct http_field h[] = {
-		{ "Content-Type", "application/x-amz-json-1.1" },
-		{ "X-Amz-Target", KINESIS_TARGET_PREFIX "GetRecords" }
-	};
+	struct http_field h[2];
 	struct aws_request req;
 
 	buf_reset(&s->body);
@@ -431,13 +428,8 @@ send_get(struct shardread *sr, struct shard *s, struct errbuf *err)
 	    strlen(s->iterator)) == -1 ||
 	    buf_printf(&s->body, ",\"Limit\":%ld}", sr->o->limit) == -1)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = s->body.data;
-	req.body_len = s->body.len;
+	aws_json_request(&req, h, KINESIS_TARGET_PREFIX "GetRecords",
+	    s->body.data, s->body.len);
 	/* signed per attempt: a fresh X-Amz-Date every time */
 	if (aws_sign_request(sr->o->client, &req, &s->sig, err) == -1 ||
 	    http_multi_add(sr->multi, &s->sig.http, s, err) == -1) {

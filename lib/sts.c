@@ -211,13 +211,7 @@ form_post(const struct sts_target *t, const struct sigv4_credentials *src,
 	};
 	struct aws_request req;
 
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.path = "/";
-	req.headers = h;
-	req.nheaders = 2;
-	req.body = form->data;
-	req.body_len = form->len;
+	aws_post_request(&req, h, 2, form->data, form->len);
 	return sts_send(t, "sts", src, &req, resp, err);
 }
 

@@ -717,6 +717,25 @@ test_client_warning(void)
 	creds_provider_free(cp);
 }
 
+static void
+test_json_request(void)
+{
+	struct http_field h[2];
+	struct aws_request req;
+
+	aws_json_request(&req, h, "Kinesis_20131202.PutRecords", "{}", 2);
+	ok(strcmp(req.method, "POST") == 0 && strcmp(req.path, "/") == 0 &&
+	    req.query == NULL && req.url == NULL, "JSON 1.1: POST /");
+	ok(req.headers == h && req.nheaders == 2 &&
+	    strcmp(h[0].name, "Content-Type") == 0 &&
+	    strcmp(h[0].value, "application/x-amz-json-1.1") == 0 &&
+	    strcmp(h[1].name, "X-Amz-Target") == 0 &&
+	    strcmp(h[1].value, "Kinesis_20131202.PutRecords") == 0,
+	    "JSON 1.1: Content-Type and X-Amz-Target");
+	ok(req.body_len == 2 && memcmp(req.body, "{}", 2) == 0 &&
+	    req.payload_hash == NULL, "JSON 1.1: the body, hashed when signed");
+}
+
 int
 main(void)
 {
@@ -736,5 +755,6 @@ main(void)
 	test_signed_multi();
 	test_plain_remote();
 	test_client_warning();
+	test_json_request();
 	return tap_done();
 }
