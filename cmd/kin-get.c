@@ -213,21 +213,12 @@ open_run(struct run *r, const struct opts *o, struct errbuf *err)
 	struct awstool_options ao;
 	const char *cpfile = o->checkpoint ? o->checkpoint : o->resume;
 
-	memset(&ao, 0, sizeof(ao));
-	ao.prog = PROG;
-	ao.service = "kinesis";
-	ao.region = o->common.region;
-	ao.profile = o->common.profile;
-	ao.endpoint_url = o->common.endpoint_url;
-	ao.trace = tool_trace_level(&o->common);
-	ao.trace_fn = tool_trace_line;
+	tool_aws_options(&ao, "kinesis");
 	ao.stop = &cli_stop_signal;
 	if (cpfile != NULL && checkpoint_load(cpfile, &r->cp, err) == -1)
 		return -1;
-	if (awstool_open(&ao, &r->aws, err) == -1)
+	if (tool_aws_open(&ao, &r->aws, err) == -1)
 		return -1;
-	if (aws_client_warning(r->aws.client) != NULL)
-		tool_notice("%s", aws_client_warning(r->aws.client));
 	reader_options(r, o);
 	r->sr = shardread_new(&r->so, err);
 	return r->sr != NULL ? 0 : -1;

@@ -424,20 +424,11 @@ open_aws(struct run *r, struct errbuf *err)
 	const struct opts *o = r->o;
 	struct awstool_options ao;
 
-	memset(&ao, 0, sizeof(ao));
-	ao.prog = PROG;
-	ao.service = "kinesis";
-	ao.region = o->common.region;
-	ao.profile = o->common.profile;
-	ao.endpoint_url = o->common.endpoint_url;
-	ao.trace = tool_trace_level(&o->common);
-	ao.trace_fn = tool_trace_line;
+	tool_aws_options(&ao, "kinesis");
 	ao.budget_ms = CONTROL_BUDGET_MS;
 	ao.stop = &cli_stop_signal;
-	if (awstool_open(&ao, &r->aws, err) == -1)
+	if (tool_aws_open(&ao, &r->aws, err) == -1)
 		return -1;
-	if (aws_client_warning(r->aws.client) != NULL)
-		tool_notice("%s", aws_client_warning(r->aws.client));
 	/* a missing stream is exit 3 now, not a retry loop per batch */
 	return putcalls_check_stream(r->aws.client, o->stream, err);
 }

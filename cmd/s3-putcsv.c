@@ -272,23 +272,13 @@ read_path(struct state *st, const char *path)
 static int
 setup_aws(struct state *st)
 {
-	const struct opts *o = st->o;
 	struct awstool_options ao;
 
-	memset(&ao, 0, sizeof(ao));
-	ao.prog = PROG;
-	ao.service = "s3";
-	ao.region = o->common.region;
-	ao.profile = o->common.profile;
-	ao.endpoint_url = o->common.endpoint_url;
-	ao.trace = tool_trace_level(&o->common);
-	ao.trace_fn = tool_trace_line;
+	tool_aws_options(&ao, "s3");
 	/* no stop flag: after SIGTERM the open objects must still go up */
-	if (awstool_open(&ao, &st->aws, &st->err) == -1)
+	if (tool_aws_open(&ao, &st->aws, &st->err) == -1)
 		return -1;
 	st->aws_open = 1;
-	if (aws_client_warning(st->aws.client) != NULL)
-		tool_notice("%s", aws_client_warning(st->aws.client));
 	st->target.client = st->aws.client;
 	st->target.bucket.endpoint = st->aws.conf.endpoint;
 	st->target.bucket.path_style = st->aws.conf.path_style;

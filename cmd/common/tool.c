@@ -180,3 +180,29 @@ tool_opt_duration(const char *name, const char *arg, long long *ms)
 		return tool_usage_error("%s: %s", name, e.msg);
 	return 0;
 }
+
+void
+tool_aws_options(struct awstool_options *ao, const char *service)
+{
+	memset(ao, 0, sizeof(*ao));
+	ao->prog = prog;
+	ao->service = service;
+	if (opts != NULL) {
+		ao->region = opts->region;
+		ao->profile = opts->profile;
+		ao->endpoint_url = opts->endpoint_url;
+		ao->trace = tool_trace_level(opts);
+	}
+	ao->trace_fn = tool_trace_line;
+}
+
+int
+tool_aws_open(const struct awstool_options *ao, struct awstool *t,
+    struct errbuf *err)
+{
+	if (awstool_open(ao, t, err) == -1)
+		return -1;
+	if (aws_client_warning(t->client) != NULL)
+		tool_notice("%s", aws_client_warning(t->client));
+	return 0;
+}

@@ -19,6 +19,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "awstool.h"
+
 /* getopt_long values of the shared long-only options, clear of the
  * tools' own (which count up from 256). */
 enum {
@@ -76,6 +78,17 @@ int tool_common_option(struct tool_common *c, int opt, const char *arg,
 /* The lib/http trace level for -v counts: -vv request lines, -vvv also
  * headers and bodies. */
 int tool_trace_level(const struct tool_common *c);
+
+/*
+ * The session of an AWS tool from its shared options: ao zeroed, then the
+ * program, service, --region/--profile/--endpoint-url, the -v trace and
+ * its callback; the tool adds its own (budget, stop flag) before
+ * tool_aws_open, which opens the session and prints its plain-HTTP
+ * warning, if any, once (a notice). Returns what awstool_open returns.
+ */
+void tool_aws_options(struct awstool_options *ao, const char *service);
+int tool_aws_open(const struct awstool_options *ao, struct awstool *t,
+    struct errbuf *err);
 
 /* lib/http's trace_fn: "prog: line" on the standard error. */
 void tool_trace_line(void *arg, const char *line);

@@ -257,6 +257,32 @@ test_option_values(void)
 	    "try 'kin-get --help'\n", "out of range: refused with the range");
 }
 
+static void
+test_aws_options(void)
+{
+	struct tool_common c;
+	struct awstool_options ao;
+
+	memset(&c, 0, sizeof(c));
+	c.region = "eu-west-1";
+	c.profile = "prod";
+	c.endpoint_url = "http://127.0.0.1:4566";
+	c.verbose = 2;
+	tool_init("kin-put", usage, &c);
+	memset(&ao, 0x5a, sizeof(ao));
+	tool_aws_options(&ao, "kinesis");
+	ok(strcmp(ao.prog, "kin-put") == 0 && strcmp(ao.service, "kinesis")
+	    == 0, "aws options: the tool's name and the service");
+	ok(ao.region == c.region && ao.profile == c.profile &&
+	    ao.endpoint_url == c.endpoint_url, "aws options: --region, "
+	    "--profile, --endpoint-url");
+	ok(ao.trace == 1 && ao.trace_fn == tool_trace_line, "aws options: "
+	    "-vv traces request lines");
+	ok(ao.stop == NULL && ao.budget_ms == 0 && ao.trace_arg == NULL,
+	    "aws options: the rest zeroed for the tool to set");
+	tool_init("kin-put", usage, &common);
+}
+
 /* One refused command line: the words on stderr, exit status 2. */
 static void
 refused(char *const *argv, const char *want, const char *name)
@@ -355,6 +381,7 @@ main(void)
 	test_messages();
 	test_usage_and_trace();
 	test_option_values();
+	test_aws_options();
 	test_option_errors();
 	test_help_version();
 	test_help_full();
