@@ -458,8 +458,9 @@ parse_how(struct opts *o, int ch, const char *arg)
 
 /* One of gecko-fetch's own options; returns 0 or an exit code. */
 static int
-parse_one(struct opts *o, int ch, const char *arg)
+parse_one(void *opts, int ch, const char *arg)
 {
+	struct opts *o = opts;
 	int rc;
 
 	if ((rc = parse_what(o, ch, arg)) != -1 ||
@@ -522,7 +523,7 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int ch, code = 0;
+	int code;
 
 	memset(&o, 0, sizeof(o));
 	tool_init(PROG, usage, &o.common);
@@ -532,14 +533,9 @@ main(int argc, char *argv[])
 	o.cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
 	o.sel.ids = &o.ids;
 	o.fmt.vs = &o.vs;
-	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
+	code = tool_getopt(&o.common, argc, argv,
 	    ":i:I:t:ac:ms:f:e:n:p:k:b:r:" TOOL_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		code = tool_common_option(&o.common, ch, optarg, argv);
-		if (code == TOOL_NOT_COMMON)
-			code = parse_one(&o, ch, optarg);
-	}
+	    parse_one, &o);
 	for (; code == 0 && !o.common.done && optind < argc; optind++)
 		if (gecko_list_split(&o.ids, argv[optind]) == -1)
 			code = EXIT_TEMPORARY;

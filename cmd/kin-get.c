@@ -334,8 +334,9 @@ parse_format(struct opts *o, const char *s)
 }
 
 static int
-parse_one(struct opts *o, int ch, const char *arg)
+parse_one(void *opts, int ch, const char *arg)
 {
+	struct opts *o = opts;
 	struct errbuf e;
 	long long n;
 
@@ -398,18 +399,13 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int ch, code = 0;
+	int code;
 
 	memset(&o, 0, sizeof(o));
 	tool_init(PROG, usage, &o.common);
 	o.limit = CONSUMER_MAX_LIMIT;
-	opterr = 0;
-	while (code == 0 && !o.common.done && (ch = getopt_long(argc, argv,
-	    ":s:f:u:Fn:o:c:r:l:" TOOL_SHORTOPTS, longopts, NULL)) != -1) {
-		code = tool_common_option(&o.common, ch, optarg, argv);
-		if (code == TOOL_NOT_COMMON)
-			code = parse_one(&o, ch, optarg);
-	}
+	code = tool_getopt(&o.common, argc, argv, ":s:f:u:Fn:o:c:r:l:"
+	    TOOL_SHORTOPTS, longopts, parse_one, &o);
 	if (code == 0 && !o.common.done && optind < argc)
 		code = tool_usage_error("unexpected operand '%s'",
 		    argv[optind]);

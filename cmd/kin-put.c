@@ -625,37 +625,38 @@ valid_hash_key(const char *s)
 }
 
 static int
-parse_opt(int c, struct opts *o)
+parse_opt(void *opts, int c, const char *arg)
 {
+	struct opts *o = opts;
 	struct errbuf e;
 	long long n;
 
 	switch (c) {
-	case 's': o->stream = optarg; return 0;
+	case 's': o->stream = arg; return 0;
 	case OPT_STREAM_ARN:
-		if (strncmp(optarg, "arn:", 4) != 0)
+		if (strncmp(arg, "arn:", 4) != 0)
 			return tool_usage_error("--stream-arn: '%s' is not an "
-			    "ARN", optarg);
-		o->stream = optarg;
+			    "ARN", arg);
+		o->stream = arg;
 		return 0;
-	case 'k': o->key_field = optarg; return 0;
-	case 'K': o->key_fixed = optarg; return 0;
+	case 'k': o->key_field = arg; return 0;
+	case 'K': o->key_fixed = arg; return 0;
 	case OPT_HASH_KEY:
-		if (!valid_hash_key(optarg))
+		if (!valid_hash_key(arg))
 			return tool_usage_error("--explicit-hash-key: '%s' is "
-			    "not a decimal from 0 to 2^128-1", optarg);
-		o->hash_key = optarg;
+			    "not a decimal from 0 to 2^128-1", arg);
+		o->hash_key = arg;
 		return 0;
 	case 'r': o->raw = 1; return 0;
 	case OPT_STRICT: o->strict = 1; return 0;
-	case 'l': return tool_opt_duration("--linger", optarg, &o->linger_ms);
+	case 'l': return tool_opt_duration("--linger", arg, &o->linger_ms);
 	case 'j':
-		return tool_opt_number("--inflight", optarg, 1,
+		return tool_opt_number("--inflight", arg, 1,
 		    HTTP_MULTI_MAX_HANDLES, &o->inflight);
 	case 'o': o->ordered = 1; return 0;
 	case 'a': o->aggregate = 1; return 0;
 	case OPT_AGG_SIZE:
-		if (cli_parse_size(optarg, &o->agg_size, &e) == -1)
+		if (cli_parse_size(arg, &o->agg_size, &e) == -1)
 			return tool_usage_error("--aggregate-size: %s", e.msg);
 		if (o->agg_size < 1024 || o->agg_size >
 		    KINESIS_MAX_RECORD_BYTES)
@@ -663,15 +664,15 @@ parse_opt(int c, struct opts *o)
 			    "1KiB to 1MiB");
 		return 0;
 	case 'm':
-		if (tool_opt_number("--max-attempts", optarg, 1,
+		if (tool_opt_number("--max-attempts", arg, 1,
 		    MAX_ATTEMPTS_LIMIT, &n) != 0)
 			return EXIT_USAGE;
 		o->max_attempts = (int)n;
 		return 0;
-	case 't': return tool_opt_duration("--timeout", optarg, &o->timeout_ms);
-	case 'd': o->dead_letter = optarg; return 0;
+	case 't': return tool_opt_duration("--timeout", arg, &o->timeout_ms);
+	case 'd': o->dead_letter = arg; return 0;
 	case OPT_DRAIN:
-		return tool_opt_duration("--drain-timeout", optarg, &o->drain_ms);
+		return tool_opt_duration("--drain-timeout", arg, &o->drain_ms);
 	case 'T': o->tee = 1; return 0;
 	default:
 		return EXIT_USAGE;
@@ -709,7 +710,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	int c, rc;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
 	tool_init(PROG, usage, &o.common);
@@ -718,15 +719,10 @@ main(int argc, char **argv)
 	o.timeout_ms = DEFAULT_TIMEOUT_MS;
 	o.drain_ms = DEFAULT_DRAIN_MS;
 	o.agg_size = DEFAULT_AGG_SIZE;
-	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while ((c = getopt_long(argc, argv, ":s:k:K:rl:j:oam:t:d:T"
-	    TOOL_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = tool_common_option(&o.common, c, optarg, argv);
-		if (rc == TOOL_NOT_COMMON)
-			rc = parse_opt(c, &o);
-		if (rc != 0 || o.common.done)
-			return rc;
-	}
+	rc = tool_getopt(&o.common, argc, argv, ":s:k:K:rl:j:oam:t:d:T"
+	    TOOL_SHORTOPTS, longopts, parse_opt, &o);
+	if (rc != 0 || o.common.done)
+		return rc;
 	o.files = argv + optind;
 	o.nfiles = argc - optind;
 	if ((rc = validate(&o)) != 0)

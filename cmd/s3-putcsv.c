@@ -577,8 +577,9 @@ parse_operands(struct opts *o, int argc, char **argv)
 
 /* One of s3-putcsv's own options: 0, or the exit code of a usage error. */
 static int
-parse_own(int c, const char *arg, struct opts *o)
+parse_own(void *opts, int c, const char *arg)
 {
+	struct opts *o = opts;
 	struct errbuf e;
 	int rc = parse_value_opt(c, arg, o, &e);
 
@@ -592,20 +593,15 @@ parse_own(int c, const char *arg, struct opts *o)
 static int
 parse_args(struct opts *o, int argc, char **argv)
 {
-	int c, rc;
+	int rc;
 
 	o->c.max_bytes = DEFAULT_MAX_BYTES;
 	o->part_size = DEFAULT_PART_SIZE;
 	o->c.max_age_ms = DEFAULT_MAX_AGE_MS;
-	opterr = 0;	/* our own words, with PROG, not argv[0] */
-	while ((c = getopt_long(argc, argv, ":c:HN:r:b:a:k:zC:S:sD:Ton"
-	    TOOL_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = tool_common_option(&o->common, c, optarg, argv);
-		if (rc == TOOL_NOT_COMMON)
-			rc = parse_own(c, optarg, o);
-		if (rc != 0 || o->common.done)
-			return rc;
-	}
+	rc = tool_getopt(&o->common, argc, argv, ":c:HN:r:b:a:k:zC:S:sD:Ton"
+	    TOOL_SHORTOPTS, longopts, parse_own, o);
+	if (rc != 0 || o->common.done)
+		return rc;
 	if ((rc = parse_operands(o, argc, argv)) != 0)
 		return rc;
 	return validate(o);

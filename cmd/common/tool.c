@@ -206,3 +206,20 @@ tool_aws_open(const struct awstool_options *ao, struct awstool *t,
 		tool_notice("%s", aws_client_warning(t->client));
 	return 0;
 }
+
+int
+tool_getopt(struct tool_common *c, int argc, char *const argv[],
+    const char *shortopts, const struct option *longopts,
+    tool_option_fn own, void *arg)
+{
+	int opt, rc = 0;
+
+	opterr = 0;
+	while (rc == 0 && !c->done && (opt = getopt_long(argc, argv,
+	    shortopts, longopts, NULL)) != -1) {
+		rc = tool_common_option(c, opt, optarg, argv);
+		if (rc == TOOL_NOT_COMMON)
+			rc = own(arg, opt, optarg);
+	}
+	return rc;
+}

@@ -75,6 +75,18 @@ void tool_set_version_extra(const char *extra);
 int tool_common_option(struct tool_common *c, int opt, const char *arg,
     char *const argv[]);
 
+/*
+ * The getopt_long loop of every tool (opterr off: our own words): each
+ * shared option goes to tool_common_option, every other to own(arg, opt,
+ * value), which returns 0 or an exit code. shortopts starts with ':' and
+ * ends with TOOL_SHORTOPTS. Returns 0 to go on (c->done set after --help
+ * or --version) with optind at the first operand, else the exit code.
+ */
+typedef int (*tool_option_fn)(void *arg, int opt, const char *value);
+int tool_getopt(struct tool_common *c, int argc, char *const argv[],
+    const char *shortopts, const struct option *longopts,
+    tool_option_fn own, void *arg);
+
 /* The lib/http trace level for -v counts: -vv request lines, -vvv also
  * headers and bodies. */
 int tool_trace_level(const struct tool_common *c);

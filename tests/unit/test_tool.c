@@ -34,26 +34,29 @@ static char *const *args;
 static const char *stream;
 static int parse_rc;
 
+/* The tool's own options: only -s. */
+static int
+own_option(void *arg, int opt, const char *value)
+{
+	(void)arg;
+	if (opt != 's')
+		return EXIT_USAGE;
+	stream = value;
+	return 0;
+}
+
 static void
 parse(void)
 {
-	int argc = 0, c;
+	int argc = 0;
 
 	while (args[argc] != NULL)
 		argc++;
 	memset(&common, 0, sizeof(common));
 	stream = NULL;
 	optind = 0;	/* glibc: start afresh */
-	opterr = 0;
-	parse_rc = 0;
-	while (parse_rc == 0 && !common.done && (c = getopt_long(argc, args,
-	    ":s:" TOOL_SHORTOPTS, longopts, NULL)) != -1) {
-		parse_rc = tool_common_option(&common, c, optarg, args);
-		if (parse_rc == TOOL_NOT_COMMON) {
-			stream = optarg;	/* the tool's own: only -s */
-			parse_rc = 0;
-		}
-	}
+	parse_rc = tool_getopt(&common, argc, args, ":s:" TOOL_SHORTOPTS,
+	    longopts, own_option, NULL);
 }
 
 /* What fn wrote on descriptor fd, caught through a temporary file. */
