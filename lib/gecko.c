@@ -81,12 +81,6 @@ gecko_plan_groups(const size_t *lens, size_t n, size_t budget, size_t *starts)
 	return ngroups;
 }
 
-size_t
-gecko_markets_pages(size_t n)
-{
-	return (n + GECKO_MARKETS_PER_PAGE - 1) / GECKO_MARKETS_PER_PAGE;
-}
-
 long long
 gecko_next_slot_ms(long long now_ms, long long every_ms, long long after_ms)
 {

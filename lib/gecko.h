@@ -59,8 +59,6 @@ long gecko_plan_credits(enum gecko_plan p);		/* 0: no monthly cap */
 size_t gecko_plan_groups(const size_t *lens, size_t n, size_t budget,
     size_t *starts);
 
-/* Pages of GECKO_MARKETS_PER_PAGE needed for the top n coins. */
-size_t gecko_markets_pages(size_t n);
 
 /*
  * Polling schedule on the wall clock: the first slot at or after now_ms that

@@ -25,9 +25,6 @@ test_groups(void)
 	is_int(gecko_plan_groups(lens, 5, 5, starts), 5,
 	    "groups: ids longer than the budget still get a call");
 	is_int(gecko_plan_groups(lens, 0, 5, starts), 0, "groups: none");
-	is_int(gecko_markets_pages(600), 3, "markets: 600 is 3 pages");
-	is_int(gecko_markets_pages(250), 1, "markets: 250 is 1 page");
-	is_int(gecko_markets_pages(251), 2, "markets: 251 is 2 pages");
 }
 
 /* ids go through sigv4_uri_encode, the one URL encoder, with the bytes
