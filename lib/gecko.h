@@ -59,7 +59,6 @@ long gecko_plan_credits(enum gecko_plan p);		/* 0: no monthly cap */
 size_t gecko_plan_groups(const size_t *lens, size_t n, size_t budget,
     size_t *starts);
 
-
 /*
  * Polling schedule on the wall clock: the first slot at or after now_ms that
  * is a multiple of every_ms (since the epoch), and never earlier than
