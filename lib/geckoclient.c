@@ -295,7 +295,9 @@ retry_wait(const struct gecko_client *c, const struct http_response *r,
 		if (ra < 0)
 			ra = gecko_rate_window_ms(now, retry_jitter());
 	}
-	return retry_delay_ms(&p, attempt, throttled, ra, retry_jitter());
+	/* attempt counts the calls made before this failure: 0 is the
+	 * first, so this is retry number attempt + 1 */
+	return retry_delay_ms(&p, attempt + 1, throttled, ra, retry_jitter());
 }
 
 /* One attempt under the limiter; as call(), with err set for an answer
