@@ -30,11 +30,30 @@ base64_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
-/* The alphabet, and '=' where padding may stand; EVP_DecodeBlock itself
- * skips white space and accepts '=' inside. */
+/* 1 for the 64 letters of the standard alphabet (RFC 4648 table 1). */
+static const unsigned char alphabet[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1,
+	['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1
+};
+
+/*
+ * The alphabet, and '=' where padding may stand; EVP_DecodeBlock itself
+ * skips white space and accepts '=' inside. A table, since kin-get runs
+ * this over every byte it reads.
+ */
 static int
 well_formed(const char *s, size_t n, size_t *pad)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i;
 
 	if (n % 4 != 0 || n > INT_MAX)
@@ -44,13 +63,9 @@ well_formed(const char *s, size_t n, size_t *pad)
 		(*pad)++;
 	if (n > 1 && s[n - 2] == '=')
 		(*pad)++;
-	for (i = 0; i < n - *pad; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+	for (i = 0; i < n - *pad; i++)
+		if (!alphabet[u[i]])
 			return 0;
-	}
 	return 1;
 }
 

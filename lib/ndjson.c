@@ -1088,6 +1088,11 @@ ndjson_utf8_prefix(const char *s, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
+		/* ASCII runs without a call per byte: most records are JSON */
+		while (i < n && (unsigned char)s[i] < 0x80)
+			i++;
+		if (i == n)
+			break;
 		if ((k = ndjson_utf8_len(s + i, n - i)) == 0)
 			return i;
 		i += k;
