@@ -206,7 +206,7 @@ demo:
 	scripts/demo
 
 # Objects that only a pattern rule names (build/cmd/*.o) stay after the link.
-.PRECIOUS: $(BUILD)/%.o
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/tests/unit/%.o
 
 # The header dependencies -MMD wrote (none before the first build). Each .d
 # is named here so it is no intermediate file: a missing one rebuilds its
