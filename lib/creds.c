@@ -169,15 +169,6 @@ set_fill(struct creds_set *s, const char *ak, const char *sk,
 	return 0;
 }
 
-static const char *
-json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 /*
  * The JSON the process, container and IMDS sources return:
  * AccessKeyId, SecretAccessKey, the token under token_key, Expiration.
@@ -200,20 +191,20 @@ parse_creds_json(const char *body, size_t len, const char *token_key,
 		    "column %d)", what, o ? 1 : jerr.line, o ? 1 : jerr.column);
 		goto out;
 	}
-	ak = json_str(o, "AccessKeyId");
-	sk = json_str(o, "SecretAccessKey");
+	ak = jsonwipe_str(o, "AccessKeyId");
+	sk = jsonwipe_str(o, "SecretAccessKey");
 	if (ak == NULL || sk == NULL) {
 		errbuf_set(err, ERR_CONFIG, "%s: no %s in the answer", what,
 		    ak == NULL ? "AccessKeyId" : "SecretAccessKey");
 		goto out;
 	}
-	if ((exp = json_str(o, "Expiration")) != NULL &&
+	if ((exp = jsonwipe_str(o, "Expiration")) != NULL &&
 	    timetext_iso8601(exp, TIMETEXT_ZONE, &when, NULL) == -1) {
 		errbuf_set(err, ERR_CONFIG, "%s: Expiration is not an ISO 8601 "
 		    "time", what);
 		goto out;
 	}
-	rc = set_fill(out, ak, sk, json_str(o, token_key), when, err);
+	rc = set_fill(out, ak, sk, jsonwipe_str(o, token_key), when, err);
 out:
 	jsonwipe_decref(o);
 	return rc;
@@ -1442,7 +1433,7 @@ imds_parse(struct chain_ctx *c, const struct http_response *r,
 	    NULL)) == NULL)
 		code = NULL;
 	else
-		code = json_str(o, "Code");
+		code = jsonwipe_str(o, "Code");
 	ok = code != NULL && strcmp(code, "Success") == 0;
 	jsonwipe_decref(o);
 	if (!ok)

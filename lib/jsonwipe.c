@@ -40,3 +40,12 @@ jsonwipe_decref(json_t *o)
 	wipe(o);
 	json_decref(o);
 }
+
+const char *
+jsonwipe_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}

@@ -273,15 +273,6 @@ sts_assume_role_web_identity(const struct sts_target *t,
 
 /* ---- IAM Identity Center ---- */
 
-static const char *
-json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 static int
 sso_fill(json_t *rc, struct sts_creds *out, struct errbuf *err)
 {
@@ -296,10 +287,10 @@ sso_fill(json_t *rc, struct sts_creds *out, struct errbuf *err)
 	dst[1] = &out->secret_key;
 	dst[2] = &out->token;
 	for (i = 0; i < 3; i++) {
-		if (json_str(rc, keys[i]) == NULL)
+		if (jsonwipe_str(rc, keys[i]) == NULL)
 			return errbuf_set(err, ERR_TEMP, "no %s in "
 			    "roleCredentials", keys[i]);
-		if ((*dst[i] = strdup(json_str(rc, keys[i]))) == NULL)
+		if ((*dst[i] = strdup(jsonwipe_str(rc, keys[i]))) == NULL)
 			return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	}
 	/* epoch milliseconds (the SSO API's "expiration": long) */
@@ -443,8 +434,8 @@ static int
 token_fields(json_t *o, const char *path, char **token, time_t *expires,
     struct errbuf *err)
 {
-	const char *tok = json_str(o, "accessToken");
-	const char *exp = json_str(o, "expiresAt");
+	const char *tok = jsonwipe_str(o, "accessToken");
+	const char *exp = jsonwipe_str(o, "expiresAt");
 
 	if (tok == NULL || exp == NULL)
 		return errbuf_set(err, ERR_CONFIG, "%s: no %s", path,

@@ -17,6 +17,18 @@ zeroed(const char *s, size_t n)
 	return 1;
 }
 
+static void
+test_str(void)
+{
+	json_t *o = json_loads("{\"a\":\"x\",\"e\":\"\",\"n\":1}", 0, NULL);
+
+	is_str(jsonwipe_str(o, "a"), "x", "a string member");
+	ok(jsonwipe_str(o, "e") == NULL, "an empty string is absent");
+	ok(jsonwipe_str(o, "n") == NULL, "a number is not a string");
+	ok(jsonwipe_str(o, "z") == NULL, "a missing member");
+	jsonwipe_decref(o);
+}
+
 int
 main(void)
 {
@@ -43,5 +55,6 @@ main(void)
 	    "numbers left as they are");
 	json_decref(o);
 	jsonwipe_decref(NULL);	/* accepted: a crash would fail the run */
+	test_str();
 	return tap_done();
 }
