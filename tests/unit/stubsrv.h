@@ -500,4 +500,25 @@ stubsrv_req_header(const struct stubsrv_req *r, const char *name)
 	return NULL;
 }
 
+/*
+ * The environment of a test that signs requests to the stub: the SigV4
+ * suite's example keys, no profile, config file, IMDS or container source
+ * that could answer instead, no AWS_MAX_ATTEMPTS from the caller's shell.
+ */
+STUBSRV_FN void
+stubsrv_static_creds_env(void)
+{
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY",
+	    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	unsetenv("AWS_SESSION_TOKEN");
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+}
+
 #endif

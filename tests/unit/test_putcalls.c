@@ -28,21 +28,6 @@ struct fixture {
 	struct errbuf why, err;
 };
 
-static void
-set_env(void)
-{
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY",
-	    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	unsetenv("AWS_SESSION_TOKEN");
-	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-}
-
 static int
 fixture_start(struct fixture *f, const struct stubsrv_response *script,
     size_t n)
@@ -256,7 +241,7 @@ test_refused(void)
 int
 main(void)
 {
-	set_env();
+	stubsrv_static_creds_env();
 	test_partial_failure();
 	test_500_then_200();
 	test_refused();

@@ -104,20 +104,6 @@ on_notice(void *arg, int level, const char *msg)
 	buf_printf(&f->notices, "%d %s\n", level, msg);
 }
 
-static void
-set_env(void)
-{
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY",
-	    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	unsetenv("AWS_SESSION_TOKEN");
-	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_MAX_ATTEMPTS");
-}
-
 static int
 fixture_client(struct fixture *f)
 {
@@ -344,7 +330,7 @@ test_not_retried(void)
 int
 main(void)
 {
-	set_env();
+	stubsrv_static_creds_env();
 	test_500_then_200();
 	test_throttled();
 	test_expired();
