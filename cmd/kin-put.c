@@ -40,8 +40,6 @@
 #define WAIT_SLICE_MS 100		/* longest wait between signal checks */
 #define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
 #define PROGRESS_MS 1000LL
-/* 2^128 - 1: the largest ExplicitHashKey */
-#define MAX_HASH_KEY "340282366920938463463374607431768211455"
 
 struct opts {
 	const char *stream;
@@ -69,8 +67,7 @@ struct run {
 	struct producer *p;
 	struct putcalls *calls;
 	struct producer_shard_map map;
-	struct ndjson_reader *in;
-	int file;			/* index into o->files */
+	struct ndjson_inputs in;		/* the FILE operands */
 	int input_done, need_fill;
 	FILE *dlq;
 	struct producer_intake intake;
@@ -123,84 +120,46 @@ usage(FILE *f)
 static const char *
 file_name(const struct run *r, unsigned i)
 {
-	const char *f = r->o->files[i];
-
-	return strcmp(f, "-") == 0 ? "<stdin>" : f;
+	return ndjson_inputs_name(&r->in, (int)i);
 }
 
-/* A refused line: under --strict, the end of the input. */
+/* Opens the next input, reporting those that cannot be; sets input_done
+ * after the last. */
 static void
-refused(struct run *r)
-{
-	if (r->o->strict) {
-		r->out.strict = 1;
-		r->input_done = 1;
-	}
-}
-
-static int
-handle_line(struct run *r, const char *s, size_t n, long long now,
-    struct errbuf *err)
-{
-	int rc = producer_add_line(r->p, &r->intake, s, n, (unsigned)r->file,
-	    ndjson_reader_lineno(r->in), now, err);
-
-	if (rc == 1)
-		refused(r);
-	return rc == -1 ? -1 : 0;
-}
-
-/* Opens the next input; sets input_done after the last. */
-static int
-next_input(struct run *r, struct errbuf *err)
+next_input(struct run *r)
 {
 	struct errbuf e;
+	int rc;
 
-	ndjson_reader_free(r->in);
-	r->in = NULL;
-	while (++r->file < r->o->nfiles) {
-		r->in = ndjson_reader_open(r->o->files[r->file], 0, &e);
-		if (r->in != NULL)
-			return 0;
+	while ((rc = ndjson_inputs_next(&r->in, &e)) == -1) {
 		tool_warnx("%s", e.msg);
 		r->out.data = 1;
 	}
-	r->input_done = 1;
-	(void)err;
-	return 0;
+	r->input_done |= rc == 0;
 }
 
 /* Takes the complete lines already read; r->need_fill when none is left. */
 static int
 take_lines(struct run *r, struct errbuf *err)
 {
-	const char *s;
-	size_t n;
 	int rc;
-	char msg[96];
 
 	r->need_fill = 0;
 	while (!r->input_done && !producer_full(r->p)) {
-		rc = ndjson_reader_next(r->in, &s, &n, err);
-		if (rc == NDJSON_LINE) {
-			if (handle_line(r, s, n, clock_mono_ms(), err) == -1)
-				return -1;
-		} else if (rc == NDJSON_TOOLONG) {
-			snprintf(msg, sizeof(msg), "line longer than %zu bytes",
-			    (size_t)NDJSON_DEFAULT_MAX_LINE);
-			if (producer_add_failed(r->p, NULL, 0,
-			    (unsigned)r->file, ndjson_reader_lineno(r->in),
-			    PRODUCER_E_LINE, msg, err) == -1)
-				return -1;
-			refused(r);
-		} else if (rc == NDJSON_EOF) {
-			if (next_input(r, err) == -1)
-				return -1;
-		} else if (rc == NDJSON_AGAIN) {
+		rc = producer_drain(r->p, &r->intake, r->in.reader,
+		    (unsigned)r->in.index, clock_mono_ms(), err);
+		if (rc == -1)
+			return -1;
+		if (r->intake.strict && r->intake.refused > 0) {
+			/* under --strict, the end of the input */
+			r->out.strict = 1;
+			r->input_done = 1;
+		} else if (rc == NDJSON_EOF)
+			next_input(r);
+		else if (rc == NDJSON_AGAIN) {
 			r->need_fill = 1;
 			return 0;
-		} else
-			return -1;
+		}
 	}
 	return 0;
 }
@@ -224,7 +183,7 @@ tee(struct run *r, const struct producer_report *rep)
 	struct buf *b = &r->line;
 
 	buf_reset(b);
-	if (producer_report_tee(b, rep, r->o->nfiles > 1 ?
+	if (producer_report_tee(b, rep, r->in.n > 1 ?
 	    file_name(r, rep->file) : NULL) == -1)
 		return -1;
 	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
@@ -371,7 +330,7 @@ static int
 wait_events(struct run *r, long long wake, struct errbuf *err)
 {
 	int want = r->need_fill && !r->input_done && !producer_full(r->p);
-	int fd = want ? ndjson_reader_fd(r->in) : -1, ready, rc;
+	int fd = want ? ndjson_reader_fd(r->in.reader) : -1, ready, rc;
 	struct errbuf why;
 
 	rc = putcalls_wait(r->calls, fd, wait_ms(r, wake, clock_mono_ms()),
@@ -380,8 +339,8 @@ wait_events(struct run *r, long long wake, struct errbuf *err)
 		return -1;
 	if (rc == 1)
 		fatal_stop(r, &why);
-	if (ready && !r->input_done && ndjson_reader_fill(r->in, err) ==
-	    NDJSON_ERROR)
+	if (ready && !r->input_done &&
+	    ndjson_reader_fill(r->in.reader, err) == NDJSON_ERROR)
 		return -1;
 	return 0;
 }
@@ -476,6 +435,7 @@ open_engine(struct run *r, struct errbuf *err)
 	r->intake.key_field = o->key_field;
 	r->intake.key_fixed = o->key_fixed;
 	r->intake.raw = o->raw;
+	r->intake.strict = o->strict;
 	r->intake.map = o->aggregate ? &r->map : NULL;
 	memcpy(&r->intake.rng, seed, sizeof(r->intake.rng));
 	r->intake.rng |= 1;
@@ -497,8 +457,9 @@ open_engine(struct run *r, struct errbuf *err)
 	co.stream = o->stream;
 	if ((r->calls = putcalls_new(&co, r->p, err)) == NULL)
 		return -1;
-	r->file = -1;
-	return next_input(r, err);
+	ndjson_inputs_init(&r->in, o->files, o->nfiles, 0);
+	next_input(r);
+	return 0;
 }
 
 static void
@@ -507,7 +468,7 @@ close_run(struct run *r)
 	putcalls_free(r->calls);
 	producer_free(r->p);
 	producer_shard_map_free(&r->map);
-	ndjson_reader_free(r->in);
+	ndjson_inputs_free(&r->in);
 	if (r->dlq != NULL && fclose(r->dlq) == EOF) {
 		tool_warnx("%s: %s", r->o->dead_letter, strerror(errno));
 		r->out.output = 1;
@@ -613,17 +574,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* A decimal in 0 .. 2^128-1, as PutRecords requires. */
-static int
-valid_hash_key(const char *s)
-{
-	size_t n = strspn(s, "0123456789");
-
-	if (n == 0 || s[n] != '\0' || (n > 1 && s[0] == '0'))
-		return 0;
-	return kinesis_hash_cmp(s, MAX_HASH_KEY) <= 0;
-}
-
 static int
 parse_opt(void *opts, int c, const char *arg)
 {
@@ -642,7 +592,7 @@ parse_opt(void *opts, int c, const char *arg)
 	case 'k': o->key_field = arg; return 0;
 	case 'K': o->key_fixed = arg; return 0;
 	case OPT_HASH_KEY:
-		if (!valid_hash_key(arg))
+		if (!kinesis_hash_key_valid(arg))
 			return tool_usage_error("--explicit-hash-key: '%s' is "
 			    "not a decimal from 0 to 2^128-1", arg);
 		o->hash_key = arg;
@@ -698,11 +648,6 @@ validate(struct opts *o)
 		    "carry it");
 	if (o->linger_ms > 3600000LL)
 		return tool_usage_error("--linger: at most 1h");
-	if (o->nfiles == 0) {
-		static char *stdin_only[] = { "-", NULL };
-		o->files = stdin_only;
-		o->nfiles = 1;
-	}
 	return 0;
 }
 

@@ -253,20 +253,6 @@ read_input(struct state *st, struct ndjson_reader *r)
 	}
 }
 
-static int
-read_path(struct state *st, const char *path)
-{
-	struct ndjson_reader *r;
-	struct errbuf e;
-	int rc;
-
-	if ((r = ndjson_reader_open(path, 0, &e)) == NULL)
-		return errbuf_set(&st->err, ERR_CONFIG, "%s", e.msg);
-	rc = read_input(st, r);
-	ndjson_reader_free(r);
-	return rc;
-}
-
 /* ---- setup and run ---- */
 
 static int
@@ -345,17 +331,23 @@ teardown(struct state *st)
 		close(st->dead_fd);
 }
 
+/* The spool first, then each input; one that cannot be opened stops. */
 static int
 read_all(struct state *st)
 {
-	int i, rc = 0;
+	struct ndjson_inputs in;
+	struct errbuf e;
+	int rc;
 
 	if ((rc = sink_rc(st, csvsink_recover(st->sink))) != 0)
 		return rc;
-	if (st->o->nfiles == 0)
-		return read_path(st, "-");
-	for (i = 0; i < st->o->nfiles && rc == 0; i++)
-		rc = read_path(st, st->o->files[i]);
+	ndjson_inputs_init(&in, st->o->files, st->o->nfiles, 0);
+	while ((rc = ndjson_inputs_next(&in, &e)) == 1 &&
+	    (rc = read_input(st, in.reader)) == 0)
+		;
+	if (rc == -1 && in.reader == NULL)
+		rc = errbuf_set(&st->err, ERR_CONFIG, "%s", e.msg);
+	ndjson_inputs_free(&in);
 	return rc;
 }
 

@@ -749,7 +749,7 @@ csvsink_drain(struct csvsink *s, struct ndjson_reader *r)
 			rc = csvsink_put_line(s, line, len,
 			    ndjson_reader_name(r), ndjson_reader_lineno(r));
 		else if (rc == NDJSON_TOOLONG)
-			rc = csvsink_put_toolong(s, NDJSON_DEFAULT_MAX_LINE,
+			rc = csvsink_put_toolong(s, ndjson_reader_max_line(r),
 			    ndjson_reader_name(r), ndjson_reader_lineno(r));
 		else if (rc == NDJSON_ERROR)
 			return errbuf_set(&s->err, e.kind, "%s", e.msg);

@@ -387,6 +387,17 @@ kinesis_hash_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+int
+kinesis_hash_key_valid(const char *s)
+{
+	static const char max[] = "340282366920938463463374607431768211455";
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || s[n] != '\0' || (n > 1 && s[0] == '0'))
+		return 0;
+	return kinesis_hash_cmp(s, max) <= 0;
+}
+
 /* ---- calls ---- */
 
 /* Sends a jansson-built body (the control-plane calls are small). */

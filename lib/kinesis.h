@@ -104,6 +104,9 @@ void kinesis_get_result_free(struct kinesis_get_result *r);
 void kinesis_key_hash(const char *key, size_t len, char out[40]);
 /* Compares decimal hash keys like strcmp. */
 int kinesis_hash_cmp(const char *a, const char *b);
+/* 1 when s is an ExplicitHashKey PutRecords takes: a decimal without
+ * leading zeros from 0 to 2^128 - 1. */
+int kinesis_hash_key_valid(const char *s);
 
 /* ---- calls (through lib/aws, with its retries) ---- */
 

@@ -105,6 +105,12 @@ ndjson_reader_name(const struct ndjson_reader *r)
 	return r->name;
 }
 
+size_t
+ndjson_reader_max_line(const struct ndjson_reader *r)
+{
+	return r->max_line;
+}
+
 unsigned long
 ndjson_reader_lineno(const struct ndjson_reader *r)
 {
@@ -262,6 +268,47 @@ ndjson_reader_getline(struct ndjson_reader *r, const char **line,
 		if ((rc = ndjson_reader_fill(r, err)) != 0)
 			return rc;
 	}
+}
+
+/* ---- a list of inputs ---- */
+
+void
+ndjson_inputs_init(struct ndjson_inputs *in, char *const *paths, int n,
+    size_t max_line)
+{
+	static char *const stdin_only[] = { "-" };
+
+	memset(in, 0, sizeof(*in));
+	in->paths = n > 0 ? paths : stdin_only;
+	in->n = n > 0 ? n : 1;
+	in->index = -1;
+	in->max_line = max_line;
+}
+
+int
+ndjson_inputs_next(struct ndjson_inputs *in, struct errbuf *err)
+{
+	ndjson_reader_free(in->reader);
+	in->reader = NULL;
+	if (in->index + 1 >= in->n)
+		return 0;
+	in->index++;
+	in->reader = ndjson_reader_open(in->paths[in->index], in->max_line,
+	    err);
+	return in->reader != NULL ? 1 : -1;
+}
+
+const char *
+ndjson_inputs_name(const struct ndjson_inputs *in, int i)
+{
+	return strcmp(in->paths[i], "-") == 0 ? "<stdin>" : in->paths[i];
+}
+
+void
+ndjson_inputs_free(struct ndjson_inputs *in)
+{
+	ndjson_reader_free(in->reader);
+	in->reader = NULL;
 }
 
 /* ---- tokenizer ---- */

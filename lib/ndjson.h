@@ -9,7 +9,8 @@
  *  - a line reader over a file descriptor that keeps the source name and
  *    line number for messages ("<stdin>:17: ..."), and that can hand out the
  *    lines already available without blocking, for tools that wait on stdin
- *    with poll() and a timeout;
+ *    with poll() and a timeout; and the list of FILE operands a tool reads
+ *    in turn (ndjson_inputs);
  *  - a validating JSON tokenizer that hands out the raw text of values
  *    (member iteration, dotted-path lookup), so that a number is written
  *    back with exactly the digits it came with;
@@ -123,10 +124,35 @@ int ndjson_reader_getline(struct ndjson_reader *r, const char **line,
 
 int ndjson_reader_fd(const struct ndjson_reader *r);
 const char *ndjson_reader_name(const struct ndjson_reader *r);
+/* The longest line accepted, as given to ndjson_reader_new. */
+size_t ndjson_reader_max_line(const struct ndjson_reader *r);
 /* Number of the last line handed out or skipped; 0 before the first. */
 unsigned long ndjson_reader_lineno(const struct ndjson_reader *r);
 /* Prepends "name:lineno" to err, for messages about the current line. */
 int ndjson_reader_prefix(const struct ndjson_reader *r, struct errbuf *err);
+
+/*
+ * The FILE... operands of a tool, read one after another: "-" is stdin,
+ * and no operand at all means stdin alone. ndjson_inputs_next frees the
+ * current reader and opens the next operand's. It returns 1 (reader open,
+ * index its operand's number), 0 after the last, or -1 when the operand at
+ * index cannot be opened: err says why, and calling again goes on past it
+ * (kin-put reports the operand and reads the rest; s3-putcsv stops).
+ */
+struct ndjson_inputs {
+	char *const *paths;
+	int n;
+	int index;			/* the operand read; -1 before the first */
+	size_t max_line;		/* for each reader */
+	struct ndjson_reader *reader;	/* NULL between operands */
+};
+
+void ndjson_inputs_init(struct ndjson_inputs *in, char *const *paths, int n,
+    size_t max_line);
+int ndjson_inputs_next(struct ndjson_inputs *in, struct errbuf *err);
+/* Operand i as messages name it: "<stdin>" for "-". */
+const char *ndjson_inputs_name(const struct ndjson_inputs *in, int i);
+void ndjson_inputs_free(struct ndjson_inputs *in);
 
 /* ---- tokenizer ---- */
 

@@ -649,6 +649,47 @@ producer_add_line(struct producer *p, struct producer_intake *in,
 	return producer_add(p, s, n, key, klen, group, file, line, now, err);
 }
 
+/* Adds the line just handed out of r, or the failure of a too long one;
+ * 1 when it was refused. */
+static int
+drain_line(struct producer *p, struct producer_intake *in,
+    struct ndjson_reader *r, int rc, const char *s, size_t n, unsigned file,
+    long long now, struct errbuf *err)
+{
+	char msg[96];
+
+	if (rc == NDJSON_LINE)
+		return producer_add_line(p, in, s, n, file,
+		    ndjson_reader_lineno(r), now, err);
+	snprintf(msg, sizeof(msg), "line longer than %zu bytes",
+	    ndjson_reader_max_line(r));
+	return refuse_line(p, NULL, 0, file, ndjson_reader_lineno(r),
+	    PRODUCER_E_LINE, msg, err);
+}
+
+int
+producer_drain(struct producer *p, struct producer_intake *in,
+    struct ndjson_reader *r, unsigned file, long long now,
+    struct errbuf *err)
+{
+	const char *s;
+	size_t n;
+	int rc;
+
+	while (!producer_full(p)) {
+		rc = ndjson_reader_next(r, &s, &n, err);
+		if (rc != NDJSON_LINE && rc != NDJSON_TOOLONG)
+			return rc;
+		if ((rc = drain_line(p, in, r, rc, s, n, file, now, err)) ==
+		    -1)
+			return -1;
+		in->refused += (unsigned long)rc;
+		if (rc == 1 && in->strict)
+			return NDJSON_LINE;
+	}
+	return NDJSON_LINE;
+}
+
 void
 producer_intake_free(struct producer_intake *in)
 {

@@ -100,6 +100,7 @@ struct producer_call {
 };
 
 struct producer;
+struct ndjson_reader;
 
 struct producer *producer_new(const struct producer_config *c,
     struct errbuf *err);
@@ -132,6 +133,8 @@ int producer_add_failed(struct producer *p, const void *data, size_t len,
 struct producer_intake {
 	const char *key_field, *key_fixed;
 	int raw;
+	int strict;		/* producer_drain stops at a refused line */
+	unsigned long refused;	/* lines producer_drain refused */
 	const struct producer_shard_map *map;
 	uint64_t rng;
 	struct buf key;		/* scratch */
@@ -148,6 +151,18 @@ void producer_intake_free(struct producer_intake *in);
 int producer_add_line(struct producer *p, struct producer_intake *in,
     const char *s, size_t n, unsigned file, unsigned long line,
     long long now, struct errbuf *err);
+
+/*
+ * Adds the lines r has buffered, through producer_add_line (a too long one
+ * as failed, LineTooLong), until r must be filled or p is full. file is
+ * r's input number for the reports. Returns NDJSON_AGAIN (poll, then
+ * ndjson_reader_fill and call again), NDJSON_EOF at the end of r,
+ * NDJSON_LINE when it stopped early (p full, or a line refused under
+ * in->strict), or -1 with err set (memory).
+ */
+int producer_drain(struct producer *p, struct producer_intake *in,
+    struct ndjson_reader *r, unsigned file, long long now,
+    struct errbuf *err);
 
 /* 1 when the caller should stop reading input until reports drain. */
 int producer_full(const struct producer *p);

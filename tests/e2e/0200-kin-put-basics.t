@@ -93,6 +93,30 @@ printf 'plain text\n\001\377binary\n' | "$KP" $EP -s "$s" --raw --key-fixed raw 
 is "$rc" 0 "--raw: non-JSON lines delivered"
 is "$(grep -c '"seq"' "$T/raw.out")" 2 "--raw: two reports"
 
+# FILE operands in turn, "-" the standard input: one that cannot be opened
+# is reported and skipped (exit 1); with several, reports name each.
+printf '{"n":1}\n{"n":2}\n' >"$T/a.ndjson"
+printf '{"n":4}\n' >"$T/c.ndjson"
+echo '{"n":3}' | "$KP" $EP -s "$s" -T "$T/a.ndjson" "$T/none.ndjson" - \
+    "$T/c.ndjson" >"$T/files.out" 2>"$T/files.err"; rc=$?
+is "$rc" 1 "a missing operand: exit 1"
+is "$(cat "$T/files.err")" "kin-put: $T/none.ndjson: No such file or directory" \
+    "a missing operand: named"
+pycheck "$T" "$s" "$COINPIPE_KINESIS_URL" <<'PY'
+import sys, json
+from e2elib import *
+T, s, url = sys.argv[1:4]
+tee = [json.loads(l) for l in open(T + "/files.out")]
+want = [(1, T + "/a.ndjson"), (2, T + "/a.ndjson"), (1, "<stdin>"),
+        (1, T + "/c.ndjson")]
+check([(t["line"], t["file"]) for t in tee] == want,
+      "--tee: each record of each operand, in order, named", tee)
+seqs = {t["seq"] for t in tee}
+got = sorted(json.loads(r["Data"])["n"] for r in read_all(client("kinesis", url), s)
+             if r["SequenceNumber"] in seqs)
+check(got == [1, 2, 3, 4], "the server holds all four", got)
+PY
+
 # stdout full: kin-put says so and fails.
 seq 1 50 | sed 's/.*/{"n":&}/' | "$KP" $EP -s "$s" -T >/dev/full 2>"$T/full.err"
 rc=$?

@@ -134,7 +134,21 @@ for p in ("dry/", "wrong/"):
 done()
 PY
 
-# 6. usage errors
+# 6. FILE operands in turn, "-" the standard input; one that cannot be
+# opened stops the run (exit 3) after the rows before it.
+printf '{"id":"a"}\n' >"$T/a.ndjson"
+printf '{"id":"c"}\n' >"$T/c.ndjson"
+echo '{"id":"b"}' | P --stdout "$T/a.ndjson" - "$T/c.ndjson" >"$T/abc.csv"
+is "$?" 0 "three operands, one of them -: exit 0"
+is "$(tr -d '\r' <"$T/abc.csv" | tr '\n' ' ')" "id a b c " "their rows in order"
+P --stdout "$T/a.ndjson" "$T/none.ndjson" "$T/c.ndjson" >"$T/ac.csv" \
+    2>"$T/err"
+is "$?" 3 "an operand that cannot be opened: exit 3"
+is "$(cat "$T/err")" "s3-putcsv: $T/none.ndjson: No such file or directory" \
+    "it is named"
+is "$(tr -d '\r' <"$T/ac.csv" | tr '\n' ' ')" "id a " "the rows before it, none after"
+
+# 7. usage errors
 P 2>/dev/null; is "$?" 2 "no bucket: exit 2"
 P "s3://$b" --part-size 1MiB </dev/null 2>/dev/null; is "$?" 2 "part size below 5MiB: exit 2"
 P "s3://$b" --key-format '{nope}' </dev/null 2>/dev/null; is "$?" 2 "bad key format: exit 2"

@@ -20,6 +20,14 @@ test_key_hash(void)
 	ok(kinesis_hash_cmp("99", "100") < 0, "hash keys compare by value");
 	ok(kinesis_hash_cmp("340282366920938463463374607431768211455",
 	    "170141183460469231731687303715884105728") > 0, "max > half");
+	ok(kinesis_hash_key_valid("0") && kinesis_hash_key_valid(
+	    "340282366920938463463374607431768211455"), "0 and 2^128 - 1 are "
+	    "hash keys");
+	ok(!kinesis_hash_key_valid("340282366920938463463374607431768211456"),
+	    "2^128 is not");
+	ok(!kinesis_hash_key_valid("") && !kinesis_hash_key_valid("01") &&
+	    !kinesis_hash_key_valid("-1") && !kinesis_hash_key_valid("1x") &&
+	    !kinesis_hash_key_valid(" 1"), "nor empty, 01, -1, 1x, ' 1'");
 }
 
 static void

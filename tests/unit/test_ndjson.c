@@ -1053,6 +1053,57 @@ test_reader_big_line(void)
 	free(s);
 }
 
+/* Three operands, the middle one missing: it is reported and skipped. */
+static void
+test_inputs(void)
+{
+	char a[] = "/tmp/test_ndjson.XXXXXX", c[] = "/tmp/test_ndjson.XXXXXX";
+	char missing[] = "/tmp/test_ndjson.missing/x";
+	char *paths[] = { a, missing, c };
+	struct ndjson_inputs in;
+	struct errbuf e = { 0 };
+	const char *l;
+	size_t n;
+	int fd;
+
+	if ((fd = mkstemp(a)) == -1)
+		abort();
+	put(fd, T("1\n"));
+	close(fd);
+	if ((fd = mkstemp(c)) == -1)
+		abort();
+	put(fd, T("3\n"));
+	close(fd);
+	ndjson_inputs_init(&in, paths, 3, 0);
+	is_int(in.index, -1, "inputs: none open before the first next");
+	is_int(ndjson_inputs_next(&in, &e), 1, "inputs: the first opens");
+	is_int(ndjson_reader_getline(in.reader, &l, &n, &e), NDJSON_LINE,
+	    "inputs: its line");
+	is_str(l, "1", "inputs: the first file's");
+	is_int(ndjson_inputs_next(&in, &e), -1, "inputs: a missing one fails");
+	ok(in.reader == NULL && in.index == 1 && strstr(e.msg, missing) !=
+	    NULL, "inputs: saying which, at its index");
+	is_int(ndjson_inputs_next(&in, &e), 1, "inputs: next goes past it");
+	is_int(in.index, 2, "inputs: the third");
+	is_int(ndjson_reader_getline(in.reader, &l, &n, &e), NDJSON_LINE,
+	    "inputs: its line");
+	is_str(l, "3", "inputs: the third file's");
+	is_int(ndjson_inputs_next(&in, &e), 0, "inputs: then the end");
+	ok(in.reader == NULL, "inputs: nothing open at the end");
+	is_int(ndjson_inputs_next(&in, &e), 0, "inputs: the end stays");
+	is_str(ndjson_inputs_name(&in, 0), a, "inputs: named by path");
+	ndjson_inputs_free(&in);
+	ndjson_inputs_init(&in, NULL, 0, 0);
+	is_int(in.n, 1, "inputs: no operand is one");
+	is_str(ndjson_inputs_name(&in, 0), "<stdin>", "inputs: stdin");
+	is_int(ndjson_inputs_next(&in, &e), 1, "inputs: stdin opens");
+	is_int(ndjson_reader_fd(in.reader), 0, "inputs: fd 0");
+	ndjson_inputs_free(&in);
+	ndjson_inputs_free(&in);
+	unlink(a);
+	unlink(c);
+}
+
 static void
 test_reader_file(void)
 {
@@ -1176,6 +1227,7 @@ main(void)
 	test_reader_stream();
 	test_reader_big_line();
 	test_reader_file();
+	test_inputs();
 	test_reader_nul();
 	test_reader_nonblocking();
 	return tap_done();

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -504,6 +505,62 @@ is_refused(struct producer *p, const char *code, const char *msg,
 		is_str(rep.message, msg, what);
 }
 
+/* Lines through a reader: a too long one and, under strict, a stop. */
+static void
+test_drain(void)
+{
+	struct producer_config c = config();
+	struct producer *p = producer_new(&c, NULL);
+	struct producer_intake in;
+	struct producer_report rep;
+	struct ndjson_reader *r;
+	struct errbuf e;
+	int fds[2];
+	static const char text[] = "{\"a\":1}\n{\"a\":\"0123456789\"}\n"
+	    "nope\n{\"a\":3}\n";
+
+	memset(&in, 0, sizeof(in));
+	in.rng = 1;
+	if (pipe(fds) == -1 || write(fds[1], text, sizeof(text) - 1) !=
+	    (ssize_t)(sizeof(text) - 1))
+		abort();
+	close(fds[1]);
+	r = ndjson_reader_new(fds[0], "in", 12, &e);
+	is_int(producer_drain(p, &in, r, 2, 0, &e), NDJSON_AGAIN,
+	    "drain: nothing read yet");
+	ndjson_reader_fill(r, &e);
+	in.strict = 1;
+	is_int(producer_drain(p, &in, r, 2, 0, &e), NDJSON_LINE,
+	    "drain: strict stops at the first refusal");
+	is_int(in.refused, 1, "drain: one refused");
+	is_int(producer_stats(p)->records, 2, "drain: the line before it "
+	    "and the too long one");
+	ok(producer_next_report(p, &rep) == 0, "drain: the first is pending");
+	in.strict = 0;
+	is_int(producer_drain(p, &in, r, 2, 0, &e), NDJSON_AGAIN,
+	    "drain: on until more must be read");
+	is_int(in.refused, 2, "drain: not JSON, refused too");
+	ndjson_reader_fill(r, &e);
+	is_int(producer_drain(p, &in, r, 2, 0, &e), NDJSON_EOF, "drain: EOF");
+	is_int(producer_stats(p)->records, 4, "drain: four records");
+	producer_abandon(p, PRODUCER_E_STOPPED, "", ERR_TEMP);
+	ok(producer_next_report(p, &rep) && rep.line == 1 && rep.file == 2,
+	    "drain: line 1 of input 2 first");
+	ok(producer_next_report(p, &rep) && rep.line == 2 && rep.attempts ==
+	    0, "drain: then the too long line, never sent");
+	is_str(rep.code, PRODUCER_E_LINE, "drain: too long");
+	is_str(rep.message, "line longer than 12 bytes", "drain: the limit "
+	    "of the reader");
+	ok(producer_next_report(p, &rep) && rep.line == 3, "drain: line 3");
+	is_str(rep.code, PRODUCER_E_JSON, "drain: not JSON");
+	ok(producer_next_report(p, &rep) && rep.line == 4 &&
+	    producer_next_report(p, &rep) == 0, "drain: line 4 last");
+	ndjson_reader_free(r);
+	close(fds[0]);
+	producer_intake_free(&in);
+	producer_free(p);
+}
+
 static void
 test_add_line(void)
 {
@@ -626,5 +683,6 @@ main(void)
 	test_shard_map();
 	test_report_lines();
 	test_add_line();
+	test_drain();
 	return tap_done();
 }
