@@ -39,7 +39,6 @@
 #define CONTROL_BUDGET_MS 30000L	/* DescribeStreamSummary, ListShards */
 #define WAIT_SLICE_MS 100		/* longest wait between signal checks */
 #define MAX_PRINTED_FAILURES 10		/* per-record delivery errors shown */
-#define PROGRESS_MS 1000LL
 
 struct opts {
 	const char *stream;
@@ -73,8 +72,7 @@ struct run {
 	struct producer_intake intake;
 	struct buf line;
 	int stopping;
-	long long drain_until, start, next_progress;
-	int progress_shown;
+	long long drain_until, start;
 	struct outcome out;
 };
 
@@ -291,26 +289,14 @@ drain_expired(struct run *r)
 }
 
 static void
-progress(struct run *r, long long now, int last)
+progress(struct run *r, long long now)
 {
 	const struct producer_stats *s = producer_stats(r->p);
 	double secs = (double)(now - r->start) / 1000.0;
 
-	if (last) {
-		if (r->progress_shown)
-			fputs("\r\033[K", stderr);
-		return;
-	}
-	if (r->o->common.quiet || !isatty(STDERR_FILENO) ||
-	    now < r->next_progress)
-		return;
-	r->next_progress = now + PROGRESS_MS;
-	if (now - r->start < PROGRESS_MS)
-		return;
-	fprintf(stderr, "\r" PROG ": %llu records, %llu delivered, %llu calls,"
-	    " %.0f records/s\033[K", s->records, s->delivered, s->calls,
+	tool_progress(now, "%llu records, %llu delivered, %llu calls, "
+	    "%.0f records/s", s->records, s->delivered, s->calls,
 	    secs > 0 ? (double)s->delivered / secs : 0.0);
-	r->progress_shown = 1;
 }
 
 /* How long to wait: until the next due time, in slices. */
@@ -362,7 +348,7 @@ loop(struct run *r, struct errbuf *err)
 		    !putcalls_stopped(r->calls))
 			drain_expired(r);
 		report(r);
-		progress(r, now, 0);
+		progress(r, now);
 		if (r->input_done && producer_idle(r->p) &&
 		    putcalls_busy(r->calls) == 0)
 			return 0;
@@ -531,12 +517,11 @@ run(const struct opts *o)
 		tool_warnx("%s", err.msg);
 		rc = cli_stop_signal ? EXIT_SIGNAL_BASE + cli_stop_signal :
 		    cli_exit_for(err.kind);
-		if (r.p != NULL)
-			progress(&r, 0, 1);
+		tool_progress_end();
 		close_run(&r);
 		return rc;
 	}
-	progress(&r, 0, 1);
+	tool_progress_end();
 	summary(&r);
 	close_run(&r);
 	if (r.out.epipe && !cli_stop_signal)

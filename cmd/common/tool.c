@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "errbuf.h"
@@ -8,11 +9,14 @@
 #include "tool.h"
 
 #define VERSION_LINE_MAX 512
+#define PROGRESS_MS 1000LL
 
 static const char *prog = "coinpipe";
 static void (*usage_fn)(FILE *);
 static const char *version_extra = "";
 static const struct tool_common *opts;
+static long long progress_first = -1, progress_next;
+static int progress_shown;		/* a progress line is on the screen */
 
 void
 tool_init(const char *name, void (*usage)(FILE *),
@@ -29,10 +33,40 @@ tool_set_version_extra(const char *extra)
 	version_extra = extra != NULL ? extra : "";
 }
 
+void
+tool_progress_end(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
+
+void
+tool_progress(long long now_ms, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (progress_first < 0)
+		progress_first = now_ms;
+	if ((opts != NULL && opts->quiet) || now_ms < progress_next ||
+	    !isatty(STDERR_FILENO))
+		return;
+	progress_next = now_ms + PROGRESS_MS;
+	if (now_ms - progress_first < PROGRESS_MS)
+		return;
+	fprintf(stderr, "\r%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	progress_shown = 1;
+}
+
 /* The one place a message is printed. */
 static void __attribute__((format(printf, 1, 0)))
 vwarnx(const char *fmt, va_list ap)
 {
+	tool_progress_end();
 	fprintf(stderr, "%s: ", prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

@@ -115,6 +115,16 @@ int tool_opt_number(const char *name, const char *arg, long long min,
     long long max, long long *out);
 int tool_opt_duration(const char *name, const char *arg, long long *ms);
 
+/*
+ * A progress line, rewritten in place on a terminal at most once a
+ * second, from the second second on; never with -q or when the standard
+ * error is not a terminal. A message printed meanwhile clears it first;
+ * tool_progress_end clears it for good, before the last messages.
+ */
+void tool_progress(long long now_ms, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tool_progress_end(void);
+
 void tool_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_verbose(int level, const char *fmt, ...)

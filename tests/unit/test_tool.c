@@ -2,12 +2,15 @@
  * The tool front of cmd/common: the shared options as every tool parses
  * them, and the words of its messages.
  */
+/* posix_openpt, grantpt, unlockpt, ptsname: XSI */
+#define _XOPEN_SOURCE 700
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -376,6 +379,88 @@ test_help_full(void)
 	    "--help to a full disk: exit status 4");
 }
 
+/*
+ * The progress line through a real terminal: a pty whose slave is the
+ * standard error for a moment, raw so that the bytes arrive as written.
+ */
+static int
+pty_stderr(int *saved)
+{
+	struct termios t;
+	int m, s;
+	char *name;
+
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) == -1 || grantpt(m) == -1 ||
+	    unlockpt(m) == -1 || (name = ptsname(m)) == NULL ||
+	    (s = open(name, O_RDWR | O_NOCTTY)) == -1)
+		return -1;
+	if (tcgetattr(s, &t) == 0) {
+		t.c_oflag &= ~(tcflag_t)OPOST;
+		tcsetattr(s, TCSANOW, &t);
+	}
+	fflush(stderr);
+	*saved = dup(2);
+	dup2(s, 2);
+	close(s);
+	return m;
+}
+
+static void
+pty_read(int m, int saved, char *out, size_t size)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	n = read(m, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(m);
+}
+
+static void
+progress_steps(void)
+{
+	tool_progress(10000, "first");		/* the first second: quiet */
+	tool_progress(10999, "early");
+	tool_progress(11000, "%d records", 3);
+	tool_progress(11500, "too soon");
+	tool_warnx("a warning");
+	tool_progress(12000, "%d records", 4);
+	tool_progress_end();
+	tool_progress_end();
+}
+
+static void
+test_progress(void)
+{
+	char out[512];
+	int m, saved;
+
+	memset(&common, 0, sizeof(common));
+	tool_init("kin-put", usage, &common);
+	output_of(2, progress_steps, out, sizeof(out));
+	is_str(out, "kin-put: a warning\n", "progress: nothing when stderr is "
+	    "not a terminal");
+	if ((m = pty_stderr(&saved)) == -1) {
+		ok(0, "progress: a pty for stderr");
+		return;
+	}
+	progress_steps();
+	pty_read(m, saved, out, sizeof(out));
+	is_str(out, "\rkin-put: 3 records\033[K" "\r\033[Kkin-put: a warning\n"
+	    "\rkin-put: 4 records\033[K" "\r\033[K", "progress: once a second "
+	    "from the second, cleared before a message and at the end");
+	common.quiet = 1;
+	if ((m = pty_stderr(&saved)) == -1)
+		return;
+	tool_progress(20000, "quiet");
+	tool_progress_end();
+	pty_read(m, saved, out, sizeof(out));
+	is_str(out, "", "progress: nothing with -q");
+}
+
 int
 main(void)
 {
@@ -388,5 +473,6 @@ main(void)
 	test_option_errors();
 	test_help_version();
 	test_help_full();
+	test_progress();
 	return tap_done();
 }
