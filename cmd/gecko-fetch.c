@@ -115,12 +115,11 @@ fail:
 	return errbuf_set(err, ERR_SYSTEM, "stdout: %s", strerror(errno));
 }
 
-/* All of it, the -v line too, as before the tool front: not with -q. */
+/* A poll's warnings (not with -q) and its -v line (shown with -q too, as
+ * in every tool). */
 static void
-report_poll(const struct opts *o, const struct gecko_poll *p)
+report_poll(const struct gecko_poll *p)
 {
-	if (o->common.quiet)
-		return;
 	if (p->unknown.len > 0)
 		tool_notice("unknown to CoinGecko (ids, not symbols, are "
 		    "expected): %s", p->unknown.data);
@@ -148,7 +147,7 @@ poll_once(struct gecko_client *gc, const struct opts *o,
 	if (rc == 0)
 		rc = gecko_client_poll(gc, &p, starts, ncalls, tail.data, err);
 	gecko_poll_end(&p);
-	report_poll(o, &p);
+	report_poll(&p);
 	total->records += p.st.records;
 	total->nulls += p.st.nulls;
 	total->stale += p.st.stale;
@@ -263,7 +262,7 @@ run(struct opts *o)
 	}
 	o->sel.vs = o->vs.v[0];		/* validate() saw to one */
 	o->cfg.user_agent = PROG "/" COINPIPE_VERSION;
-	o->cfg.trace = o->common.verbose >= 2 ? 2 : 0;
+	o->cfg.trace = tool_trace_level(&o->common);
 	o->cfg.trace_fn = tool_trace_line;
 	o->cfg.log_fn = client_log;
 	o->cfg.stop = &cli_stop_signal;

@@ -88,6 +88,14 @@ is "$(cat "$T/err")" "gecko-fetch: unknown to CoinGecko (ids, not symbols, are e
     "unknown ids named on one line"
 "$GF" -q -b "$B" nope-coin bitcoin >"$T/out" 2>"$T/err"; rc=$?
 is "$rc:$(wc -c <"$T/err" | tr -d ' ')" "1:0" "-q silences the warning, not the status"
+"$GF" -q -v -b "$B" nope-coin bitcoin >"$T/out" 2>"$T/err"
+like "$(cat "$T/err")" ': 1 records, 0 stale skipped' "-q -v: the -v line stays, as in every tool"
+grep -q 'unknown to CoinGecko' "$T/err"; is $? 1 "-q -v: the warning does not"
+"$GF" -vv -b "$B" bitcoin >"$T/out" 2>"$T/err"
+like "$(cat "$T/err")" '> GET /api/v3/simple/price' "-vv: the request line"
+grep -qi '^gecko-fetch: > user-agent:' "$T/err"; is $? 1 "-vv: not the headers (-vvv)"
+"$GF" -vvv -b "$B" bitcoin >"$T/out" 2>"$T/err"
+grep -qi '^gecko-fetch: > user-agent:' "$T/err"; is $? 0 "-vvv: the headers"
 
 # --ids-file: lines, commas, comments, duplicates, stdin.
 printf 'ethereum\n# a comment\nbitcoin, tether\n\nbitcoin\n' >"$T/ids"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gecko-fetch: Demo and Pro keys from the environment or --api-key-file,
 # the wrong key type (10010/10011), a missing key (10002), and a key that
-# never shows on stdout or stderr, not even in the -vv trace.
+# never shows on stdout or stderr, not even in the -vvv trace.
 . "$(dirname "$0")/lib.sh"
 unset COINGECKO_DEMO_API_KEY COINGECKO_PRO_API_KEY
 GF=$COINPIPE_BIN/gecko-fetch
@@ -16,13 +16,13 @@ is "$rc" 3 "no key where one is required: exit 3"
 is "$(sed 's/poll [^ ]*Z:/poll TS:/' "$T/err")" "gecko-fetch: poll TS: /simple/price: HTTP 401 error 10002: API Key Missing. Please make sure you're using the right authentication method. For Pro API, ensure you pass in x_cg_pro_api_key parameter with a Pro Key and for Demo API, ensure you pass in x_cg_demo_api_key parameter with a Demo Key.; this endpoint needs a key: set COINGECKO_DEMO_API_KEY or COINGECKO_PRO_API_KEY, or use --api-key-file with --plan" \
     "10002: one line that says what to set"
 
-COINGECKO_DEMO_API_KEY=$DEMO "$GF" -vv -b "$B" bitcoin >"$T/out" 2>"$T/err"
+COINGECKO_DEMO_API_KEY=$DEMO "$GF" -vvv -b "$B" bitcoin >"$T/out" 2>"$T/err"
 rc=$?
 is "$rc" 0 "COINGECKO_DEMO_API_KEY: accepted"
 like "$(cat "$T/out")" '"crypto":"bitcoin"' "COINGECKO_DEMO_API_KEY: a record"
 like "$(cat "$T/err")" 'x-cg-demo-api-key: REDACTED' \
-    "-vv: the key header is traced, its value redacted"
-grep -q -- "$DEMO" "$T/out" "$T/err"; is $? 1 "-vv: the key appears nowhere"
+    "-vvv: the key header is traced, its value redacted"
+grep -q -- "$DEMO" "$T/out" "$T/err"; is $? 1 "-vvv: the key appears nowhere"
 
 # A Pro key in the Demo variable: 10010 says to switch plans.
 COINGECKO_DEMO_API_KEY=$PRO "$GF" -b "$B" bitcoin >"$T/out" 2>"$T/err"; rc=$?
