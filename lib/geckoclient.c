@@ -233,12 +233,6 @@ gecko_client_free(struct gecko_client *c)
 	free(c);
 }
 
-enum gecko_plan
-gecko_client_plan(const struct gecko_client *c)
-{
-	return c->plan;
-}
-
 const char *
 gecko_client_base(const struct gecko_client *c)
 {

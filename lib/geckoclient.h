@@ -62,7 +62,6 @@ struct gecko_client *gecko_client_new(const struct gecko_client_config *cfg,
     struct errbuf *err);
 void gecko_client_free(struct gecko_client *c);
 
-enum gecko_plan gecko_client_plan(const struct gecko_client *c);
 /* The API root, without a trailing '/'. */
 const char *gecko_client_base(const struct gecko_client *c);
 

@@ -936,12 +936,6 @@ http_multi_free(struct http_multi *m)
 	free(m);
 }
 
-size_t
-http_multi_pending(const struct http_multi *m)
-{
-	return m != NULL ? m->pending : 0;
-}
-
 static struct http_xfer *
 idle_xfer(struct http_multi *m, struct errbuf *err)
 {

@@ -134,9 +134,6 @@ void http_multi_free(struct http_multi *m);
 int http_multi_add(struct http_multi *m, const struct http_request *req,
     void *tag, struct errbuf *err);
 
-/* Requests added and not yet returned by http_multi_wait(). */
-size_t http_multi_pending(const struct http_multi *m);
-
 /*
  * Drives the transfers until at least one completes, extra_fd (-1: none)
  * becomes readable, or timeout_ms (-1: no limit) passes. Completed ones go

@@ -222,17 +222,6 @@ kinesis_shard_list_free(struct kinesis_shard_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-const struct kinesis_shard *
-kinesis_shard_find(const struct kinesis_shard_list *l, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].id, id) == 0)
-			return &l->v[i];
-	return NULL;
-}
-
 /* ---- GetRecords ---- */
 
 static int

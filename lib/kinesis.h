@@ -71,8 +71,6 @@ struct kinesis_shard_list {
 int kinesis_list_shards_parse(const char *body, size_t len,
     struct kinesis_shard_list *out, char **next_token, struct errbuf *err);
 void kinesis_shard_list_free(struct kinesis_shard_list *l);
-const struct kinesis_shard *kinesis_shard_find(
-    const struct kinesis_shard_list *l, const char *id);
 
 /* ---- GetRecords ---- */
 

@@ -4,9 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +114,6 @@ unsigned long
 ndjson_reader_lineno(const struct ndjson_reader *r)
 {
 	return r->lineno;
-}
-
-int
-ndjson_reader_prefix(const struct ndjson_reader *r, struct errbuf *err)
-{
-	return errbuf_prefix(err, "%s:%lu", r->name, r->lineno);
 }
 
 static int
@@ -253,21 +246,6 @@ ndjson_reader_fill(struct ndjson_reader *r, struct errbuf *err)
 		r->eof = 1;
 	r->end += (size_t)n;
 	return 0;
-}
-
-int
-ndjson_reader_getline(struct ndjson_reader *r, const char **line,
-    size_t *len, struct errbuf *err)
-{
-	int rc;
-
-	for (;;) {
-		rc = ndjson_reader_next(r, line, len, err);
-		if (rc != NDJSON_AGAIN)
-			return rc;
-		if ((rc = ndjson_reader_fill(r, err)) != 0)
-			return rc;
-	}
 }
 
 /* ---- a list of inputs ---- */
@@ -736,7 +714,7 @@ ndjson_validate(const char *text, size_t len, struct ndjson_value *top,
 enum { IT_FIRST, IT_MORE, IT_DONE, IT_FAILED };
 
 static int
-iter_begin(struct ndjson_iter *it, const char *text, size_t len, char opener,
+iter_begin(struct ndjson_iter *it, const char *text, size_t len,
     struct errbuf *err)
 {
 	struct lex lx = { text, text + len, err };
@@ -744,22 +722,20 @@ iter_begin(struct ndjson_iter *it, const char *text, size_t len, char opener,
 
 	it->s = text;
 	it->end = text + len;
-	it->close = opener == '{' ? '}' : ']';
 	it->state = IT_FAILED;
 	p = skip_ws(text, it->end);
-	if (p == it->end || *p != opener) {
-		fail_at(&lx, p, opener == '{' ? "'{' expected" :
-		    "'[' expected");
+	if (p == it->end || *p != '{') {
+		fail_at(&lx, p, "'{' expected");
 		return -1;
 	}
 	it->p = skip_ws(p + 1, it->end);
 	it->state = IT_FIRST;
-	if (it->p < it->end && *it->p == it->close)
+	if (it->p < it->end && *it->p == '}')
 		it->state = IT_MORE;	/* the next step sees the close */
 	return 0;
 }
 
-/* After a member or element: ',' goes on, the close ends the text. */
+/* After a member: ',' goes on, '}' ends the text. */
 static int
 iter_separator(struct ndjson_iter *it, const struct lex *lx)
 {
@@ -769,9 +745,8 @@ iter_separator(struct ndjson_iter *it, const struct lex *lx)
 		it->p = skip_ws(p + 1, it->end);
 		return 1;
 	}
-	if (p == it->end || *p != it->close) {
-		fail_at(lx, p, it->close == '}' ? "',' or '}' expected" :
-		    "',' or ']' expected");
+	if (p == it->end || *p != '}') {
+		fail_at(lx, p, "',' or '}' expected");
 		return -1;
 	}
 	p = skip_ws(p + 1, it->end);
@@ -804,15 +779,15 @@ iter_key(struct ndjson_iter *it, const struct lex *lx, const char **key,
 }
 
 /*
- * One step: for objects, key and klen get the raw key between its quotes,
- * kesc whether it holds escapes. Returns 1, 0 at the end, -1 on error.
+ * One step: key and klen get the raw key between its quotes, kesc whether
+ * it holds escapes. Returns 1, 0 at the end, -1 on error.
  */
 static int
 iter_step(struct ndjson_iter *it, const char **key, size_t *klen, int *kesc,
     struct ndjson_value *v, struct errbuf *err)
 {
 	struct lex lx = { it->s, it->end, err };
-	const char *p = it->p;
+	const char *p;
 	int rc;
 
 	if (it->state == IT_DONE)
@@ -826,11 +801,8 @@ iter_step(struct ndjson_iter *it, const char **key, size_t *klen, int *kesc,
 		return rc;
 	}
 	it->state = IT_FAILED;
-	if (it->close == '}' &&
-	    (p = iter_key(it, &lx, key, klen, kesc)) == NULL)
+	if ((p = iter_key(it, &lx, key, klen, kesc)) == NULL)
 		return -1;
-	if (it->close == ']')
-		p = it->p;
 	if ((it->p = read_value(&lx, p, 1, v)) == NULL)
 		return -1;
 	it->state = IT_MORE;
@@ -841,7 +813,7 @@ int
 ndjson_obj_begin(struct ndjson_iter *it, const char *text, size_t len,
     struct errbuf *err)
 {
-	return iter_begin(it, text, len, '{', err);
+	return iter_begin(it, text, len, err);
 }
 
 int
@@ -867,24 +839,6 @@ ndjson_obj_next(struct ndjson_iter *it, struct ndjson_member *m,
 	m->key = it->key.data;
 	m->key_len = ndjson_string_decode(key - 1, klen + 2, it->key.data);
 	return 1;
-}
-
-int
-ndjson_arr_begin(struct ndjson_iter *it, const char *text, size_t len,
-    struct errbuf *err)
-{
-	return iter_begin(it, text, len, '[', err);
-}
-
-int
-ndjson_arr_next(struct ndjson_iter *it, struct ndjson_value *v,
-    struct errbuf *err)
-{
-	const char *key = NULL;
-	size_t klen = 0;
-	int esc = 0;
-
-	return iter_step(it, &key, &klen, &esc, v, err);
 }
 
 void
@@ -985,7 +939,7 @@ find_member(struct ndjson_value *v, const char *want, size_t wn,
 	int esc = 0, rc, hit = 0;
 
 	if (v->kind != NDJSON_OBJECT ||
-	    iter_begin(&it, v->text, v->len, '{', err) == -1)
+	    iter_begin(&it, v->text, v->len, err) == -1)
 		return 0;
 	while ((rc = iter_step(&it, &key, &klen, &esc, &mv, err)) == 1) {
 		if (key_equals(key, klen, esc, want, wn)) {
@@ -1167,182 +1121,4 @@ ndjson_kind_name(enum ndjson_kind k)
 	if ((unsigned)k >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[k];
-}
-
-/* ---- numbers ---- */
-
-int
-ndjson_format_double(double v, char out[NDJSON_DOUBLE_LEN])
-{
-	int prec, n = 0;
-
-	if (!isfinite(v)) {
-		memcpy(out, "null", 5);
-		return -1;
-	}
-	/*
-	 * 15 digits (DBL_DIG) always survive a round trip, so %.15g is the
-	 * shortest form when one of 15 digits or fewer exists; 17 always
-	 * reads back exactly (IEEE 754 binary64).
-	 */
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(out, NDJSON_DOUBLE_LEN, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
-	return n;
-}
-
-int
-ndjson_format_int64(int64_t v, char out[NDJSON_INT_LEN])
-{
-	return snprintf(out, NDJSON_INT_LEN, "%" PRId64, v);
-}
-
-int
-ndjson_number_int64(const struct ndjson_value *v, int64_t *out)
-{
-	const char *p = v->text, *end = v->text + v->len;
-	int neg = 0;
-	uint64_t acc = 0, lim;
-	unsigned d;
-
-	if (v->kind != NDJSON_NUMBER || v->len == 0)
-		return -1;
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (p == end)
-		return -1;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;	/* a fraction or exponent */
-		d = (unsigned)(*p - '0');
-		if (acc > (lim - d) / 10)
-			return -1;
-		acc = acc * 10 + d;
-	}
-	*out = neg ? (acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
-	    -(int64_t)acc) : (int64_t)acc;
-	return 0;
-}
-
-int
-ndjson_number_double(const struct ndjson_value *v, double *out)
-{
-	char small[64], *copy = small, *end;
-	int rc = -1;
-
-	if (v->kind != NDJSON_NUMBER || v->len == 0)
-		return -1;
-	/* strtod needs a NUL-terminated copy; long ones are rare */
-	if (v->len >= sizeof(small) && (copy = malloc(v->len + 1)) == NULL)
-		return -1;
-	memcpy(copy, v->text, v->len);
-	copy[v->len] = '\0';
-	errno = 0;
-	*out = strtod(copy, &end);
-	/* underflow to 0 or a denormal is a fine answer; overflow is not */
-	if (end == copy + v->len && isfinite(*out))
-		rc = 0;
-	if (copy != small)
-		free(copy);
-	return rc;
-}
-
-static int dump(struct buf *b, const json_t *j);
-
-static int
-dump_object(struct buf *b, const json_t *j)
-{
-	/* jansson's iterators want a non-const object; they do not modify */
-	json_t *o = (json_t *)(uintptr_t)j;
-	void *it;
-	int first = 1;
-
-	if (buf_putc(b, '{') == -1)
-		return -1;
-	/* jansson keeps insertion order (since 2.8), so we print in it */
-	for (it = json_object_iter(o); it != NULL;
-	    it = json_object_iter_next(o, it), first = 0) {
-		if ((!first && buf_putc(b, ',') == -1) ||
-		    ndjson_append_string(b, json_object_iter_key(it),
-		    json_object_iter_key_len(it)) == -1 ||
-		    buf_putc(b, ':') == -1 ||
-		    dump(b, json_object_iter_value(it)) == -1)
-			return -1;
-	}
-	return buf_putc(b, '}');
-}
-
-static int
-dump_array(struct buf *b, const json_t *j)
-{
-	size_t i;
-
-	if (buf_putc(b, '[') == -1)
-		return -1;
-	for (i = 0; i < json_array_size(j); i++) {
-		if ((i > 0 && buf_putc(b, ',') == -1) ||
-		    dump(b, json_array_get(j, i)) == -1)
-			return -1;
-	}
-	return buf_putc(b, ']');
-}
-
-static int
-dump_real(struct buf *b, double v)
-{
-	char num[NDJSON_DOUBLE_LEN];
-	int n = ndjson_format_double(v, num);
-
-	if (n < 0)
-		return buf_puts(b, "null");	/* jansson cannot hold these */
-	if (buf_append(b, num, (size_t)n) == -1)
-		return -1;
-	/* as jansson does: a real that looks like an integer stays a real */
-	if (strpbrk(num, ".e") == NULL)
-		return buf_append(b, ".0", 2);
-	return 0;
-}
-
-static int
-dump(struct buf *b, const json_t *j)
-{
-	char num[NDJSON_INT_LEN];
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return dump_object(b, j);
-	case JSON_ARRAY:
-		return dump_array(b, j);
-	case JSON_STRING:
-		return ndjson_append_string(b, json_string_value(j),
-		    json_string_length(j));
-	case JSON_INTEGER:
-		return buf_append(b, num, (size_t)ndjson_format_int64(
-		    (int64_t)json_integer_value(j), num));
-	case JSON_REAL:
-		return dump_real(b, json_real_value(j));
-	case JSON_TRUE:
-		return buf_puts(b, "true");
-	case JSON_FALSE:
-		return buf_puts(b, "false");
-	default:
-		return buf_puts(b, "null");
-	}
-}
-
-char *
-ndjson_dump_compact(const json_t *j)
-{
-	struct buf b = BUF_INIT;
-
-	if (j == NULL || dump(&b, j) == -1) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
 }

@@ -15,9 +15,7 @@
  *    (member iteration, dotted-path lookup), so that a number is written
  *    back with exactly the digits it came with;
  *  - the JSON string writer and the UTF-8 decoder (validate, longest valid
- *    prefix, count characters) everyone else uses;
- *  - lossless number formatting (shortest round-trip doubles) and a compact
- *    jansson dumper that uses it.
+ *    prefix, count characters) everyone else uses.
  * Nothing here allocates per line once its buffers have grown to the
  * largest line seen. Nothing prints: errors go into a struct errbuf.
  *
@@ -50,9 +48,6 @@
 #define COINPIPE_NDJSON_H
 
 #include <stddef.h>
-#include <stdint.h>
-
-#include <jansson.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -63,8 +58,6 @@
  */
 #define NDJSON_DEFAULT_MAX_LINE ((size_t)10 << 20)
 #define NDJSON_MAX_DEPTH 2048	/* jansson's JSON_PARSER_MAX_DEPTH */
-#define NDJSON_DOUBLE_LEN 32	/* "-1.2345678901234567e-308" and a NUL */
-#define NDJSON_INT_LEN 24	/* "-9223372036854775808" and a NUL */
 
 /* ---- line reader ---- */
 
@@ -97,7 +90,7 @@ void ndjson_reader_free(struct ndjson_reader *r);
  * Hands out the next complete line from what is buffered, without reading.
  * *line is borrowed and NUL-terminated at *len (the line itself may hold
  * NUL bytes); LF and a CR before it are stripped. It stays valid until the
- * next ndjson_reader_fill, ndjson_reader_getline or ndjson_reader_free, so
+ * next ndjson_reader_fill or ndjson_reader_free, so
  * several lines can be held at once between two fills.
  * After end of input the last line is handed out even without a newline.
  * Returns NDJSON_LINE, NDJSON_TOOLONG, NDJSON_AGAIN or NDJSON_EOF.
@@ -113,23 +106,12 @@ int ndjson_reader_next(struct ndjson_reader *r, const char **line,
  */
 int ndjson_reader_fill(struct ndjson_reader *r, struct errbuf *err);
 
-/*
- * Blocking mode: next, filling as needed. Returns what ndjson_reader_next
- * returns, except NDJSON_AGAIN only when a read was interrupted by a signal
- * (so the caller can look at its flags) or the fd is non-blocking; or
- * NDJSON_ERROR.
- */
-int ndjson_reader_getline(struct ndjson_reader *r, const char **line,
-    size_t *len, struct errbuf *err);
-
 int ndjson_reader_fd(const struct ndjson_reader *r);
 const char *ndjson_reader_name(const struct ndjson_reader *r);
 /* The longest line accepted, as given to ndjson_reader_new. */
 size_t ndjson_reader_max_line(const struct ndjson_reader *r);
 /* Number of the last line handed out or skipped; 0 before the first. */
 unsigned long ndjson_reader_lineno(const struct ndjson_reader *r);
-/* Prepends "name:lineno" to err, for messages about the current line. */
-int ndjson_reader_prefix(const struct ndjson_reader *r, struct errbuf *err);
 
 /*
  * The FILE... operands of a tool, read one after another: "-" is stdin,
@@ -184,15 +166,14 @@ struct ndjson_member {
 	struct ndjson_value value;
 };
 
-/* Iterates an object's members or an array's elements; fields private. */
+/* Iterates an object's members; fields private. */
 struct ndjson_iter {
 	const char *s, *p, *end;
 	int state;
-	char close;
 	struct buf key;		/* keys with escapes are decoded here */
 };
 
-#define NDJSON_ITER_INIT { NULL, NULL, NULL, 0, 0, BUF_INIT }
+#define NDJSON_ITER_INIT { NULL, NULL, NULL, 0, BUF_INIT }
 
 /* Validates text as one JSON value; *top (may be NULL) gets it. 0 or -1. */
 int ndjson_validate(const char *text, size_t len, struct ndjson_value *top,
@@ -211,12 +192,6 @@ int ndjson_validate(const char *text, size_t len, struct ndjson_value *top,
 int ndjson_obj_begin(struct ndjson_iter *it, const char *text, size_t len,
     struct errbuf *err);
 int ndjson_obj_next(struct ndjson_iter *it, struct ndjson_member *m,
-    struct errbuf *err);
-
-/* The same for the elements of an array. */
-int ndjson_arr_begin(struct ndjson_iter *it, const char *text, size_t len,
-    struct errbuf *err);
-int ndjson_arr_next(struct ndjson_iter *it, struct ndjson_value *v,
     struct errbuf *err);
 
 void ndjson_iter_free(struct ndjson_iter *it);
@@ -276,33 +251,5 @@ size_t ndjson_utf8_prefix(const char *s, size_t n);
 
 /* Characters in s; each byte that is not valid UTF-8 counts as one. */
 size_t ndjson_utf8_chars(const char *s, size_t n);
-
-/* ---- numbers ---- */
-
-/*
- * Writes the shortest of %.15g, %.16g, %.17g that reads back as v with
- * strtod (LC_NUMERIC must be "C", as in every tool), e.g. 0.00095032,
- * 6.231e-05. Returns the length, or -1 when v is NaN or infinite (out then
- * holds "null").
- */
-int ndjson_format_double(double v, char out[NDJSON_DOUBLE_LEN]);
-int ndjson_format_int64(int64_t v, char out[NDJSON_INT_LEN]);
-
-/*
- * Converts a number value: _int64 only when it is written as an integer
- * in range; _double fails only when the value overflows a double.
- * Both return 0 or -1.
- */
-int ndjson_number_int64(const struct ndjson_value *v, int64_t *out);
-int ndjson_number_double(const struct ndjson_value *v, double *out);
-
-/*
- * Compact JSON like json_dumps(j, JSON_COMPACT), but reals are written in
- * their shortest round-trip form (jansson uses %.17g: 0.00095031999999999997)
- * and keep a ".0" when they look like integers, so they read back as reals.
- * Returns a malloc'd string owned by the caller, or NULL (out of memory,
- * invalid UTF-8 in a string).
- */
-char *ndjson_dump_compact(const json_t *j);
 
 #endif

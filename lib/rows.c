@@ -328,12 +328,6 @@ rows_add_capture(struct rows *r, const char *path, int dotted,
 	    err);
 }
 
-size_t
-rows_ncolumns(const struct rows *r)
-{
-	return r->nvisible;
-}
-
 int
 rows_columns_from(struct rows *r, const char *line, size_t len,
     struct errbuf *err)

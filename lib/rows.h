@@ -50,9 +50,6 @@ int rows_add_columns(struct rows *r, const char *spec, struct errbuf *err);
 long rows_add_capture(struct rows *r, const char *path, int dotted,
     struct errbuf *err);
 
-/* Visible columns so far. */
-size_t rows_ncolumns(const struct rows *r);
-
 /*
  * When no visible column exists yet, adds one per top-level key of line,
  * meta fields left out; call it before the first rows_parse so those keys

@@ -97,7 +97,11 @@ int s3_multipart_complete(struct aws_client *c, const struct s3_bucket *b,
     char etag[S3_ETAG_MAX], struct errbuf *err);
 int s3_multipart_abort(struct aws_client *c, const struct s3_bucket *b,
     const char *key, const char *upload_id, struct errbuf *err);
-/* ListMultipartUploads under prefix (first page, up to 1000). */
+/*
+ * ListMultipartUploads under prefix (first page, up to 1000). No tool calls
+ * it yet: it is kept for finding the uploads an s3-putcsv killed mid-object
+ * left open (the orphaned-upload work that follows), with its parser.
+ */
 int s3_multipart_list(struct aws_client *c, const struct s3_bucket *b,
     const char *prefix, struct s3_upload **out, size_t *n,
     struct errbuf *err);

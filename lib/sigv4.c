@@ -161,12 +161,6 @@ sha256_hex(const void *data, size_t len, char out[SIGV4_HEX_SHA256_LEN + 1])
 	return 0;
 }
 
-void
-sigv4_sha256_hex(const void *data, size_t len, char out[65])
-{
-	(void)sha256_hex(data, len, out);
-}
-
 static int
 hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
     unsigned char out[SHA256_LEN])
@@ -239,12 +233,6 @@ format_amz_date(time_t when, char out[17])
 	out[15] = 'Z';
 	out[16] = '\0';
 	return 0;
-}
-
-void
-sigv4_amz_date(time_t when, char out[17])
-{
-	(void)format_amz_date(when, out);
 }
 
 /* ---- input checks ------------------------------------------------------ */

@@ -112,16 +112,10 @@ int sigv4_presign(const struct sigv4_request *req,
 
 void sigv4_result_free(struct sigv4_result *r);
 
-/* Lowercase hex SHA-256 of data into out[65]. */
-void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
-
 /*
  * URI-encodes s (RFC 3986 unreserved bytes kept; uppercase hex); "/" is kept
  * when keep_slash is set (object keys in paths). Returns a malloc'd string.
  */
 char *sigv4_uri_encode(const char *s, size_t len, int keep_slash);
-
-/* "20150830T123600Z" from a time; out must hold 17 bytes. */
-void sigv4_amz_date(time_t when, char out[17]);
 
 #endif

@@ -360,7 +360,7 @@ multi_batch(struct http_multi *m, int port, int batch)
 	struct http_request req[NPAR];
 	struct http_multi_done done[NPAR];
 	char url[NPAR][96], want[32];
-	int seen[NPAR] = { 0 }, n, i, k, got = 0, right = 0;
+	int seen[NPAR] = { 0 }, n, i, k, added, got = 0, right = 0;
 	struct errbuf err;
 
 	for (i = 0; i < NPAR; i++) {
@@ -372,8 +372,9 @@ multi_batch(struct http_multi *m, int port, int batch)
 		if (http_multi_add(m, &req[i], &seen[i], &err) != 0)
 			break;
 	}
-	is_int(http_multi_pending(m), NPAR, "all in flight");
-	while (http_multi_pending(m) > 0) {
+	added = i;
+	is_int(added, NPAR, "all added");
+	while (got < added) {
 		n = http_multi_wait(m, -1, 5000, done, NPAR, NULL, &err);
 		if (n <= 0)
 			break;
@@ -473,7 +474,6 @@ test_multi_stop(void)
 	http_multi_add(m, &req, NULL, &err);
 	is_int(http_multi_wait(m, -1, -1, done, 1, NULL, &err), 0,
 	    "a set stop flag returns before the answer");
-	is_int(http_multi_pending(m), 1, "the transfer is still pending");
 	stop = 0;
 	is_int(http_multi_wait(m, -1, 10000, done, 1, NULL, &err), 1,
 	    "cleared, the wait gets the answer");

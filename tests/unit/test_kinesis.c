@@ -111,11 +111,13 @@ test_list_shards(void)
 	    "parse");
 	is_int(l.n, 2, "two shards");
 	is_str(next, "tok", "next token");
-	s = kinesis_shard_find(&l, "shardId-1");
-	ok(s != NULL && strcmp(s->parent, "shardId-0") == 0 &&
-	    s->end_seq[0] == '\0', "child: parent known, open");
-	s = kinesis_shard_find(&l, "shardId-0");
-	is_str(s->end_seq, "5", "parent closed");
+	s = &l.v[1];
+	ok(strcmp(s->id, "shardId-1") == 0 &&
+	    strcmp(s->parent, "shardId-0") == 0 && s->end_seq[0] == '\0',
+	    "child, in the order listed: parent known, open");
+	s = &l.v[0];
+	ok(strcmp(s->id, "shardId-0") == 0 && strcmp(s->end_seq, "5") == 0,
+	    "parent closed");
 	free(next);
 	kinesis_list_shards_parse("{\"Shards\":[]}", 13, &l, &next, &e);
 	ok(next == NULL && l.n == 2, "last page: no token; pages append");

@@ -370,20 +370,44 @@ test_payload(void)
 	sigv4_result_free(&r);
 }
 
+/* The X-Amz-Date header the signer adds at time when. */
+static void
+check_amz_date(time_t when, const char *want, const char *what)
+{
+	struct sigv4_request req;
+	struct sigv4_params p;
+	struct sigv4_credentials c;
+	struct sigv4_result r;
+	struct errbuf err;
+
+	init(&req, &p, &c, "/", SIGV4_S3);
+	p.when = when;
+	ok(sigv4_sign(&req, &p, &c, &r, &err) == 0 &&
+	    strcmp(r.add_headers[0].name, "X-Amz-Date") == 0, "%s: signed",
+	    what);
+	is_str(r.add_headers[0].value, want, what);
+	sigv4_result_free(&r);
+}
+
 static void
 test_hash_and_date(void)
 {
-	char out[65], d[17];
+	struct sigv4_request req;
+	struct sigv4_params p;
+	struct sigv4_credentials c;
+	struct sigv4_result r;
+	struct errbuf err;
 
-	sigv4_sha256_hex("abc", 3, out);
-	is_str(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff6"
-	    "1f20015ad", "SHA-256 of abc (FIPS 180-2)");
-	sigv4_amz_date(0, d);
-	is_str(d, "19700101T000000Z", "amz date of the epoch");
-	sigv4_amz_date(WHEN, d);
-	is_str(d, "20150830T123600Z", "amz date of the suite's time");
-	sigv4_amz_date(951782400, d);
-	is_str(d, "20000229T000000Z", "amz date of a leap day");
+	init(&req, &p, &c, "/", SIGV4_S3);
+	req.body = "abc";
+	req.body_len = 3;
+	ok(sigv4_sign(&req, &p, &c, &r, &err) == 0, "sign abc");
+	is_str(r.add_headers[1].value, "ba7816bf8f01cfea414140de5dae2223b00361"
+	    "a396177a9cb410ff61f20015ad", "SHA-256 of abc (FIPS 180-2)");
+	sigv4_result_free(&r);
+	check_amz_date(0, "19700101T000000Z", "amz date of the epoch");
+	check_amz_date(WHEN, "20150830T123600Z", "amz date of the suite's time");
+	check_amz_date(951782400, "20000229T000000Z", "amz date of a leap day");
 }
 
 /* Signs and returns the error kind (ERR_NONE on success). */
