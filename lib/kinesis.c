@@ -85,6 +85,10 @@ copy_str(char *dst, size_t size, json_t *v)
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
+/* The string member name of obj into the char array dst ("" if absent). */
+#define COPY_MEMBER(dst, obj, name) \
+	copy_str((dst), sizeof(dst), json_object_get((obj), (name)))
+
 /* A 2xx answer's body; NULL with err set when it is not JSON (a proxy's
  * page, a cut or garbled answer): worth a retry. */
 static json_t *
@@ -118,14 +122,10 @@ kinesis_put_parse(const char *body, size_t len, size_t n,
 	for (i = 0; i < n; i++) {
 		json_t *r = json_array_get(recs, i);
 		struct kinesis_put_result *out = &results[i];
-		copy_str(out->seq, sizeof(out->seq),
-		    json_object_get(r, "SequenceNumber"));
-		copy_str(out->shard, sizeof(out->shard),
-		    json_object_get(r, "ShardId"));
-		copy_str(out->error_code, sizeof(out->error_code),
-		    json_object_get(r, "ErrorCode"));
-		copy_str(out->error_message, sizeof(out->error_message),
-		    json_object_get(r, "ErrorMessage"));
+		COPY_MEMBER(out->seq, r, "SequenceNumber");
+		COPY_MEMBER(out->shard, r, "ShardId");
+		COPY_MEMBER(out->error_code, r, "ErrorCode");
+		COPY_MEMBER(out->error_message, r, "ErrorMessage");
 		/* an entry without a sequence number was not delivered */
 		if (out->seq[0] == '\0' && out->error_code[0] == '\0')
 			snprintf(out->error_code, sizeof(out->error_code),
@@ -148,19 +148,13 @@ shard_from_json(json_t *s, struct kinesis_shard *out)
 	memset(out, 0, sizeof(*out));
 	if (!json_is_string(json_object_get(s, "ShardId")))
 		return -1;
-	copy_str(out->id, sizeof(out->id), json_object_get(s, "ShardId"));
-	copy_str(out->parent, sizeof(out->parent),
-	    json_object_get(s, "ParentShardId"));
-	copy_str(out->adjacent_parent, sizeof(out->adjacent_parent),
-	    json_object_get(s, "AdjacentParentShardId"));
-	copy_str(out->hash_start, sizeof(out->hash_start),
-	    json_object_get(hr, "StartingHashKey"));
-	copy_str(out->hash_end, sizeof(out->hash_end),
-	    json_object_get(hr, "EndingHashKey"));
-	copy_str(out->start_seq, sizeof(out->start_seq),
-	    json_object_get(sr, "StartingSequenceNumber"));
-	copy_str(out->end_seq, sizeof(out->end_seq),
-	    json_object_get(sr, "EndingSequenceNumber"));
+	COPY_MEMBER(out->id, s, "ShardId");
+	COPY_MEMBER(out->parent, s, "ParentShardId");
+	COPY_MEMBER(out->adjacent_parent, s, "AdjacentParentShardId");
+	COPY_MEMBER(out->hash_start, hr, "StartingHashKey");
+	COPY_MEMBER(out->hash_end, hr, "EndingHashKey");
+	COPY_MEMBER(out->start_seq, sr, "StartingSequenceNumber");
+	COPY_MEMBER(out->end_seq, sr, "EndingSequenceNumber");
 	return 0;
 }
 
