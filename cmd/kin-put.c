@@ -4,7 +4,6 @@
  * record in input order, undeliverable records into a dead-letter file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "errbuf.h"
+#include "fdio.h"
 #include "http.h"
 #include "kinesis.h"
 #include "ndjson.h"
@@ -164,27 +164,20 @@ take_lines(struct run *r, struct errbuf *err)
 
 /* ---- reports ---- */
 
+/* One line about rep to f: its dead letter, or its delivery report. */
 static int
-dead_letter(struct run *r, const struct producer_report *rep)
+write_report(struct run *r, FILE *f, const struct producer_report *rep)
 {
+	const char *name = file_name(r, rep->file);
 	struct buf *b = &r->line;
+	int rc;
 
 	buf_reset(b);
-	if (producer_report_dead_letter(b, rep, file_name(r, rep->file)) == -1)
-		return -1;
-	return fwrite(b->data, 1, b->len, r->dlq) == b->len ? 0 : -1;
-}
-
-static int
-tee(struct run *r, const struct producer_report *rep)
-{
-	struct buf *b = &r->line;
-
-	buf_reset(b);
-	if (producer_report_tee(b, rep, r->in.n > 1 ?
-	    file_name(r, rep->file) : NULL) == -1)
-		return -1;
-	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
+	if (f == r->dlq)
+		rc = producer_report_dead_letter(b, rep, name);
+	else
+		rc = producer_report_tee(b, rep, r->in.n > 1 ? name : NULL);
+	return rc == 0 && fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
 }
 
 static void
@@ -221,6 +214,14 @@ output_failed(struct run *r, FILE *f, const char *name)
 	begin_stop(r, NULL);
 }
 
+static void
+dead_letter_failed(struct run *r)
+{
+	output_failed(r, r->dlq, r->o->dead_letter);
+	fclose(r->dlq);
+	r->dlq = NULL;
+}
+
 /* Everything whose fate is known, in input order; flushed once. */
 static void
 report(struct run *r)
@@ -231,26 +232,20 @@ report(struct run *r)
 	while (producer_next_report(r->p, &rep)) {
 		if (!rep.delivered) {
 			note_failure(r, &rep);
-			if (r->dlq != NULL && dead_letter(r, &rep) == -1) {
-				output_failed(r, r->dlq, r->o->dead_letter);
-				fclose(r->dlq);
-				r->dlq = NULL;
-			}
+			if (r->dlq != NULL && write_report(r, r->dlq, &rep) == -1)
+				dead_letter_failed(r);
 			dl = 1;
 		}
 		if (r->o->tee && !r->out.epipe && !r->out.output) {
-			if (tee(r, &rep) == -1)
+			if (write_report(r, stdout, &rep) == -1)
 				output_failed(r, stdout, "stdout");
 			wrote = 1;
 		}
 	}
 	if (wrote && !r->out.epipe && !r->out.output && fflush(stdout) == EOF)
 		output_failed(r, stdout, "stdout");
-	if (dl && r->dlq != NULL && fflush(r->dlq) == EOF) {
-		output_failed(r, r->dlq, r->o->dead_letter);
-		fclose(r->dlq);
-		r->dlq = NULL;
-	}
+	if (dl && r->dlq != NULL && fflush(r->dlq) == EOF)
+		dead_letter_failed(r);
 }
 
 /* ---- calls ---- */
@@ -381,17 +376,14 @@ open_aws(struct run *r, struct errbuf *err)
 static int
 open_dead_letter(struct run *r, struct errbuf *err)
 {
-	int fd;
+	int fd = fdio_open_append(r->o->dead_letter, err);
 
-	fd = open(r->o->dead_letter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600);
-	if (fd == -1 || (r->dlq = fdopen(fd, "a")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return errbuf_set(err, ERR_CONFIG, "%s: %s",
+	if (fd != -1 && (r->dlq = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return errbuf_set(err, ERR_SYSTEM, "%s: %s",
 		    r->o->dead_letter, strerror(errno));
 	}
-	return 0;
+	return fd == -1 ? -1 : 0;
 }
 
 /* --max-attempts, else AWS_MAX_ATTEMPTS or the profile's max_attempts,

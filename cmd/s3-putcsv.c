@@ -7,7 +7,6 @@
  * what the tool prints.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -306,10 +305,9 @@ setup(struct state *st)
 	const struct opts *o = st->o;
 
 	st->dead_fd = -1;
-	if (o->dead_letter != NULL && (st->dead_fd = open(o->dead_letter,
-	    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
-		return errbuf_set(&st->err, ERR_CONFIG, "%s: %s",
-		    o->dead_letter, strerror(errno));
+	if (o->dead_letter != NULL &&
+	    (st->dead_fd = fdio_open_append(o->dead_letter, &st->err)) == -1)
+		return -1;
 	if (setup_sink(st) == -1)
 		return -1;
 	if (o->c.to_stdout)

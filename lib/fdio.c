@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,4 +27,15 @@ fdio_write_all(int fd, const void *p, size_t n, const char *what,
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int
+fdio_open_append(const char *path, struct errbuf *err)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd == -1)
+		errbuf_set(err, ERR_CONFIG, "%s: %s", path, strerror(errno));
+	return fd;
 }

@@ -1,7 +1,8 @@
 /*
  * fdio: writing a whole buffer to a file descriptor. The one write loop of
  * the tools (stdout, dead letters, spool files, the checkpoint's temporary
- * file, s3out's spill file).
+ * file, s3out's spill file), and the one way a tool opens a file it
+ * appends to (kin-put's and s3-putcsv's dead-letter files).
  */
 #ifndef COINPIPE_FDIO_H
 #define COINPIPE_FDIO_H
@@ -17,5 +18,13 @@
  */
 int fdio_write_all(int fd, const void *p, size_t n, const char *what,
     struct errbuf *err);
+
+/*
+ * Opens path for appending, created 0600 (a dead letter holds the data
+ * itself) and close-on-exec. The descriptor, or -1 with err set to
+ * ERR_CONFIG "path: reason": a path the user named that cannot be written
+ * is a configuration to fix, not a failure to retry.
+ */
+int fdio_open_append(const char *path, struct errbuf *err);
 
 #endif

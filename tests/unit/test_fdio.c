@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -104,10 +106,52 @@ test_errors(void)
 	ok(fdio_write_all(-1, "", 0, "bad", &e) == 0, "nothing to write");
 }
 
+/* Appends keep what was there, the file is private, and a path that cannot
+ * be opened is named with its reason. */
+static void
+test_open_append(void)
+{
+	char dir[] = "/tmp/fdio.XXXXXX", path[64], got[16] = { 0 };
+	struct errbuf e;
+	struct stat st;
+	int fd, i, in;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/dead.ndjson", dir);
+	for (i = 0; i < 2; i++) {
+		umask(0);
+		fd = fdio_open_append(path, &e);
+		umask(022);
+		ok(fd != -1 && fdio_write_all(fd, i ? "b\n" : "a\n", 2, path,
+		    &e) == 0, "open %d appends", i + 1);
+		ok(fd == -1 || (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
+		    "close-on-exec");
+		if (fd != -1)
+			close(fd);
+	}
+	in = open(path, O_RDONLY);
+	ok(in != -1 && read(in, got, sizeof(got) - 1) == 4 &&
+	    strcmp(got, "a\nb\n") == 0, "the second open kept the first line");
+	if (in != -1)
+		close(in);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "created 0600 even under umask 0");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/no/such", dir);
+	ok(fdio_open_append(path, &e) == -1 && e.kind == ERR_CONFIG &&
+	    strstr(e.msg, "/no/such: No such file or directory") != NULL,
+	    "a missing directory: ERR_CONFIG, the path and the reason");
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	test_interrupted_writes();
 	test_errors();
+	test_open_append();
 	return tap_done();
 }
