@@ -376,14 +376,17 @@ open_aws(struct run *r, struct errbuf *err)
 static int
 open_dead_letter(struct run *r, struct errbuf *err)
 {
-	int fd = fdio_open_append(r->o->dead_letter, err);
+	int fd = fdio_open_append(r->o->dead_letter, err), saved;
 
-	if (fd != -1 && (r->dlq = fdopen(fd, "a")) == NULL) {
+	if (fd == -1)
+		return -1;
+	if ((r->dlq = fdopen(fd, "a")) == NULL) {
+		saved = errno;	/* close may change it */
 		close(fd);
 		return errbuf_set(err, ERR_SYSTEM, "%s: %s",
-		    r->o->dead_letter, strerror(errno));
+		    r->o->dead_letter, strerror(saved));
 	}
-	return fd == -1 ? -1 : 0;
+	return 0;
 }
 
 /* --max-attempts, else AWS_MAX_ATTEMPTS or the profile's max_attempts,
