@@ -217,8 +217,9 @@ static int files_for(struct resolve_ctx *, const char *, struct awsfiles **,
  * The environment's keys are the source of the profile's role when it says
  * credential_source = Environment, not credentials of their own. botocore
  * reaches that only with an explicit --profile, which drops the
- * environment from its chain; we keep the environment first for every
- * profile (see creds.h), so this case must yield to the profile. A file
+ * environment from its chain; for a profile named by AWS_PROFILE it keeps
+ * the environment first and would never assume the role, which is not what
+ * naming that profile asks for, so this case yields to the profile. A file
  * that cannot be read is reported by the profile's own sources.
  */
 static int
@@ -235,13 +236,21 @@ env_is_role_source(struct chain_ctx *c)
 	    cs != NULL && strcmp(cs, "Environment") == 0;
 }
 
-/* Source 1: the environment (also credential_source = Environment). */
+/*
+ * Source 1: the environment (also credential_source = Environment). An
+ * explicit --profile drops it from the chain, as in botocore: keys a CI
+ * job exports must not quietly act for the profile the user named.
+ */
 static int
 from_env(struct chain_ctx *c, struct errbuf *err)
 {
 	const char *ak = env("AWS_ACCESS_KEY_ID");
 	const char *sk = env("AWS_SECRET_ACCESS_KEY");
 
+	if (!c->as_source && c->p->profile != NULL) {
+		c->tried[0] = '\0';
+		return 0;
+	}
 	snprintf(c->tried, sizeof(c->tried), "environment");
 	if (ak == NULL && sk == NULL)
 		return 0;

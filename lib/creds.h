@@ -22,8 +22,9 @@
  *  9. EC2 instance metadata (IMDSv2).
  *
  * The profile is --profile (creds_options.profile), else AWS_PROFILE, else
- * "default". Unlike botocore, an explicit profile does not skip the
- * environment's keys (the Java and Rust SDKs' order).
+ * "default". As in botocore, an explicit --profile skips source 1 (the
+ * environment's keys still serve credential_source = Environment);
+ * AWS_PROFILE alone keeps it first.
  * Temporary credentials are cached and refreshed before they expire, since
  * `kin-get --follow` runs for weeks: the whole chain is resolved again, so a
  * web identity token is read again from its file and an assumed role's

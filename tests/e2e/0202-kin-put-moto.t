@@ -44,5 +44,36 @@ case $err in
 *wrong-secret*) ok 1 "the secret is never printed" ;;
 *) ok 0 "the secret is never printed" ;;
 esac
+# An explicit --profile beats keys in the environment, as in the AWS CLI:
+# CI-style keys moto does not know, and a profile holding the good ones.
+printf '[good]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+    "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$T/creds"
+chmod 600 "$T/creds"
+# bad_env CMD...: CMD with the profile file and the unknown keys
+bad_env() {
+	AWS_SHARED_CREDENTIALS_FILE="$T/creds" AWS_ACCESS_KEY_ID=AKIAUNKNOWN$U \
+	    AWS_SECRET_ACCESS_KEY=bad-$U "$@"
+}
+echo '{"by":"profile"}' | bad_env "$KP" --endpoint-url "$COINPIPE_MOTO_URL" \
+    -s "$s" --profile good -T >"$T/prof.out" 2>"$T/prof.err"
+is "$?" 0 "--profile good with unknown keys in the environment: accepted"
+is "$(grep -c '"seq"' "$T/prof.out")" 1 "--profile good: delivered"
+bad_env aws --endpoint-url "$COINPIPE_MOTO_URL" --profile good \
+    kinesis describe-stream-summary --stream-name "$s" >/dev/null 2>&1
+is "$?" 0 "aws --profile good agrees: the profile, not the environment"
+echo '{"by":"env"}' | AWS_PROFILE=good bad_env "$KP" --endpoint-url \
+    "$COINPIPE_MOTO_URL" -s "$s" >/dev/null 2>"$T/envprof.err"
+is "$?" 3 "AWS_PROFILE alone: the environment's keys still come first"
+AWS_PROFILE=good bad_env aws --endpoint-url "$COINPIPE_MOTO_URL" \
+    kinesis describe-stream-summary --stream-name "$s" >/dev/null 2>&1
+ok "$([ $? -ne 0 ]; echo $?)" "aws with AWS_PROFILE alone: the same order"
+pycheck "$T" "$s" <<'PY'
+import sys, json, collections
+from e2elib import *
+T, s = sys.argv[1:3]
+got = [r["Data"] for r in read_all(client("kinesis"), s)]
+check(got.count(b'{"by":"profile"}') == 1 and b'{"by":"env"}' not in got,
+      "boto3: the --profile record is stored once, the refused one not", got[-2:])
+PY
 aws_moto kinesis delete-stream --stream-name "$s" >/dev/null 2>&1
 done_testing

@@ -145,6 +145,21 @@ test_env(void)
 	fetch_once(NULL, &g);
 	expect_keys(&g, "AKIDENV", "TOK" SECRET_MARK, "environment",
 	    "env with token beats the profile");
+	setenv("AWS_PROFILE", "default", 1);
+	fetch_once(NULL, &g);
+	expect_keys(&g, "AKIDENV", "TOK" SECRET_MARK, "environment",
+	    "env beats the profile AWS_PROFILE names (the CLI's order)");
+	unsetenv("AWS_PROFILE");
+	fetch_once("default", &g);
+	expect_keys(&g, "AKIDFILE", NULL, "profile default",
+	    "an explicit --profile beats the environment's keys");
+	write_file(cfile, "", 0600);
+	fetch_once("default", &g);
+	ok(g.rc == -1 && strncmp(g.err.msg, "profile \"default\" not found",
+	    27) == 0, "a missing --profile: its error, not the environment's "
+	    "keys (%s)", g.err.msg);
+	write_file(cfile, "[default]\naws_access_key_id = AKIDFILE\n"
+	    "aws_secret_access_key = " SECRET_MARK "\n", 0600);
 
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 	fetch_once(NULL, &g);
