@@ -59,7 +59,8 @@ struct state {
 	struct csvsink *sink;
 	struct csvsink_store store;
 	struct awstool aws;
-	int aws_open;
+	int aws_open;		/* aws holds a session */
+	int conf_open;		/* aws.conf alone (--dry-run) */
 	struct s3out_target target;
 	struct buf tee;
 	unsigned long bad;
@@ -181,15 +182,31 @@ hook_bad_line(void *arg, const char *where, const char *line, size_t len,
 	return st->o->strict ? CSVSINK_STRICT : 0;
 }
 
+/* The URL too: which addressing style a bucket name gets is visible. */
+static void
+dry_run_line(struct state *st, const struct csvsink_upload *u)
+{
+	const struct s3_bucket *b = &st->target.bucket;
+	char *url = NULL, *host = NULL;
+	struct errbuf e;
+
+	if (s3_object_url(b->endpoint, b->name, u->key, b->path_style, &url,
+	    &host, &e) == -1)
+		url = NULL;
+	tool_warnx("dry run: would upload s3://%s/%s to %s (%llu rows, "
+	    "%llu bytes, %s)", st->o->bucket, u->key, url ? url : "?",
+	    u->rows, u->bytes, u->why);
+	free(url);
+	free(host);
+}
+
 static int
 hook_uploaded(void *arg, const struct csvsink_upload *u, struct errbuf *err)
 {
 	struct state *st = arg;
 
 	if (st->o->c.dry_run)
-		tool_warnx("dry run: would upload s3://%s/%s (%llu rows, "
-		    "%llu bytes, %s)", st->o->bucket, u->key, u->rows,
-		    u->bytes, u->why);
+		dry_run_line(st, u);
 	else
 		tool_verbose(1, "uploaded s3://%s/%s (%llu rows, %llu bytes, "
 		    "%s%s)", st->o->bucket, u->key, u->rows, u->bytes, u->why,
@@ -270,6 +287,21 @@ setup_aws(struct state *st)
 	return 0;
 }
 
+/* --dry-run: the settings a run would use, without credentials or calls. */
+static int
+setup_dry_run(struct state *st)
+{
+	struct awstool_options ao;
+
+	tool_aws_options(&ao, "s3");
+	if (awstool_conf(&ao, &st->aws.conf, &st->err) == -1)
+		return -1;
+	st->conf_open = 1;
+	st->target.bucket.endpoint = st->aws.conf.endpoint;
+	st->target.bucket.path_style = st->aws.conf.path_style;
+	return 0;
+}
+
 static void
 setup_target(struct state *st)
 {
@@ -313,9 +345,7 @@ setup(struct state *st)
 	if (o->c.to_stdout)
 		return 0;
 	setup_target(st);
-	if (!o->c.dry_run && setup_aws(st) == -1)
-		return -1;
-	return 0;
+	return o->c.dry_run ? setup_dry_run(st) : setup_aws(st);
 }
 
 static void
@@ -324,6 +354,8 @@ teardown(struct state *st)
 	csvsink_free(st->sink);
 	if (st->aws_open)
 		awstool_close(&st->aws);
+	else if (st->conf_open)
+		awsconf_free(&st->aws.conf);
 	buf_free(&st->tee);
 	if (st->dead_fd != -1)
 		close(st->dead_fd);

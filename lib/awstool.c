@@ -4,21 +4,29 @@
 #include "awstool.h"
 
 int
-awstool_open(const struct awstool_options *o, struct awstool *t,
+awstool_conf(const struct awstool_options *o, struct awsconf *out,
     struct errbuf *err)
 {
 	struct awsconf_options co;
-	struct creds_options cr;
-	struct aws_options ao;
 
-	memset(t, 0, sizeof(*t));
 	memset(&co, 0, sizeof(co));
 	co.service = o->service;
 	co.region = o->region;
 	co.profile = o->profile;
 	co.endpoint_url = o->endpoint_url;
 	co.addressing = o->addressing;
-	if (awsconf_resolve(&co, &t->conf, err) == -1)
+	return awsconf_resolve(&co, out, err);
+}
+
+int
+awstool_open(const struct awstool_options *o, struct awstool *t,
+    struct errbuf *err)
+{
+	struct creds_options cr;
+	struct aws_options ao;
+
+	memset(t, 0, sizeof(*t));
+	if (awstool_conf(o, &t->conf, err) == -1)
 		return -1;
 	snprintf(t->user_agent, sizeof(t->user_agent), "%s/%s coinpipe",
 	    o->prog, COINPIPE_VERSION);

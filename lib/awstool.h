@@ -36,6 +36,11 @@ struct awstool {
 	char user_agent[64];
 };
 
+/* Only the settings (region, endpoint, addressing): no credentials, no
+ * network, for a dry run. Returns 0, or -1 with err set; awsconf_free. */
+int awstool_conf(const struct awstool_options *o, struct awsconf *out,
+    struct errbuf *err);
+
 /* Returns 0, or -1 with err set (ERR_CONFIG for configuration). */
 int awstool_open(const struct awstool_options *o, struct awstool *t,
     struct errbuf *err);

@@ -53,6 +53,20 @@ split_endpoint(const char *ep, const char **host, size_t *host_len,
 }
 
 int
+s3_bucket_virtual_hostable(const char *bucket)
+{
+	size_t i, n = strlen(bucket);
+
+	if (n < 3 || n > 63 || bucket[0] == '-' || bucket[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(bucket[i] >= 'a' && bucket[i] <= 'z') &&
+		    !(bucket[i] >= '0' && bucket[i] <= '9') && bucket[i] != '-')
+			return 0;
+	return 1;
+}
+
+int
 s3_object_url(const char *endpoint, const char *bucket, const char *key,
     int path_style, char **url, char **host, struct errbuf *err)
 {
@@ -69,6 +83,8 @@ s3_object_url(const char *endpoint, const char *bucket, const char *key,
 	if (key != NULL && (enc = sigv4_uri_encode(key, strlen(key), 1)) ==
 	    NULL)
 		goto nomem;
+	if (!s3_bucket_virtual_hostable(bucket))
+		path_style = 1;
 	if (!path_style && buf_printf(&hb, "%s.", bucket) == -1)
 		goto nomem;
 	if (buf_append(&hb, h, hlen) == -1 ||

@@ -25,10 +25,21 @@ int s3_url_parse(const char *url, char **bucket, char **prefix,
  * The request target and URL for an object (key NULL: the bucket itself),
  * with the key URI-encoded once, "/" kept (S3 signs the path as sent).
  * endpoint is scheme://host[:port][/base]; path_style puts the bucket in the
- * path, else in the host name. Both strings are malloc'd.
+ * path, else in the host name, unless the bucket is not a DNS label (then
+ * the path too, as in the AWS CLI). Both strings are malloc'd.
  */
 int s3_object_url(const char *endpoint, const char *bucket, const char *key,
     int path_style, char **url, char **host, struct errbuf *err);
+
+/*
+ * 1 when bucket can lead a virtual-hosted name: 3 to 63 characters of
+ * a-z, 0-9 and '-', starting and ending with a letter or digit (botocore's
+ * check_dns_name). A dot would need a certificate for *.b.s3...: no TLS
+ * name check accepts "a.b.s3.amazonaws.com" against *.s3.amazonaws.com;
+ * capitals and underscores (buckets from before 2018 in us-east-1) are not
+ * host names at all.
+ */
+int s3_bucket_virtual_hostable(const char *bucket);
 
 /* The part size to use: at least requested and S3_MIN_PART_SIZE, and large
  * enough that max_object bytes fit in S3_MAX_PARTS parts. */

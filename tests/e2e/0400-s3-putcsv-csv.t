@@ -120,7 +120,20 @@ PY
 # 5. --dry-run uploads nothing; a wrong secret is a configuration error
 P "s3://$b/dry/" -n <"$T/in.ndjson" 2>"$T/err"
 is "$?" 0 "--dry-run exits 0"
-like "$(cat "$T/err")" "dry run: would upload s3://$b/dry/dt=.*\\.csv \\(3 rows" "--dry-run says what"
+like "$(cat "$T/err")" "dry run: would upload s3://$b/dry/dt=.*\\.csv to $COINPIPE_MOTO_URL/$b/dry/dt%3D.* \\(3 rows" "--dry-run says what, and where"
+# On AWS (no endpoint setting): virtual-hosted for a DNS-label bucket, the
+# path for a dotted one or one with capitals; the URL is in the dry run.
+aws_url() {
+	env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_S3 \
+	    "$COINPIPE_BIN/s3-putcsv" "s3://$1/raw/" -n --region eu-west-1 \
+	    -k x.csv <"$T/in.ndjson" 2>&1 | sed -n 's/.* to \([^ ]*\) (.*/\1/p'
+}
+is "$(aws_url my-bucket)" "https://my-bucket.s3.eu-west-1.amazonaws.com/raw/x.csv" \
+    "AWS, DNS-label bucket: virtual-hosted"
+is "$(aws_url logs.example.com)" "https://s3.eu-west-1.amazonaws.com/logs.example.com/raw/x.csv" \
+    "AWS, dotted bucket: path style (a TLS name check would fail)"
+is "$(aws_url Old_Bucket)" "https://s3.eu-west-1.amazonaws.com/Old_Bucket/raw/x.csv" \
+    "AWS, capitals and underscore: path style"
 AWS_SECRET_ACCESS_KEY=wrong P "s3://$b/wrong/" <"$T/in.ndjson" 2>"$T/err"
 is "$?" 3 "wrong secret: exit 3"
 like "$(cat "$T/err")" "PutObject s3://$b/wrong/.*403 SignatureDoesNotMatch" "wrong secret message"

@@ -26,6 +26,29 @@ test_url_parse(void)
 }
 
 static void
+test_virtual_hostable(void)
+{
+	static const struct {
+		const char *name;
+		int want;
+	} cases[] = {
+		{ "my-bucket", 1 }, { "abc", 1 }, { "0-9", 1 },
+		{ "ab", 0 }, { "a.b.c", 0 }, { "My-Bucket", 0 },
+		{ "my_bucket", 0 }, { "-abc", 0 }, { "abc-", 0 },
+		{ "a234567890123456789012345678901234567890123456789012345678901"
+		  "23", 1 },
+		{ "a234567890123456789012345678901234567890123456789012345678901"
+		  "234", 0 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(s3_bucket_virtual_hostable(cases[i].name), cases[i].want,
+		    cases[i].name);
+}
+
+static void
 test_object_url(void)
 {
 	char *u, *h;
@@ -43,6 +66,19 @@ test_object_url(void)
 	is_str(u, "https://my-bucket.s3.eu-west-1.amazonaws.com/x/y%25z",
 	    "virtual-hosted: bucket in host");
 	is_str(h, "my-bucket.s3.eu-west-1.amazonaws.com", "virtual host");
+	free(u);
+	free(h);
+	s3_object_url("https://s3.us-east-1.amazonaws.com", "logs.example.com",
+	    "k", 0, &u, &h, &e);
+	is_str(u, "https://s3.us-east-1.amazonaws.com/logs.example.com/k",
+	    "a dotted bucket on AWS: path style, the TLS name stays s3's");
+	is_str(h, "s3.us-east-1.amazonaws.com", "dotted bucket: s3's host");
+	free(u);
+	free(h);
+	s3_object_url("https://s3.amazonaws.com", "Old_Bucket", NULL, 0, &u,
+	    &h, &e);
+	is_str(u, "https://s3.amazonaws.com/Old_Bucket/",
+	    "capitals and underscores: path style");
 	free(u);
 	free(h);
 	s3_object_url("http://minio:9000/base", "b", NULL, 1, &u, &h, &e);
@@ -112,6 +148,7 @@ int
 main(void)
 {
 	test_url_parse();
+	test_virtual_hostable();
 	test_object_url();
 	test_part_size();
 	test_xml();
