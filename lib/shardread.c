@@ -19,6 +19,8 @@
 #define CHECKPOINT_EVERY_MS 1000LL
 /* Longest wait before the stop flag is looked at. */
 #define STOP_POLL_MS 200LL
+/* --from latest, pinned to a time: how far behind the local clock */
+#define LATEST_MARGIN_MS 1000LL
 
 struct shard {
 	struct consumer_shard *node;
@@ -372,9 +374,28 @@ start_name(enum kinesis_start t)
 	return names[t];
 }
 
+/*
+ * LATEST means "now" once. An iterator that expires before a record was
+ * read (stdout blocked for five minutes) is renewed at the time that now
+ * was, not at a later LATEST that would skip what arrived meanwhile. The
+ * time is the local clock before the call, less LATEST_MARGIN_MS so that
+ * a clock a little ahead of Kinesis's costs extra records, never missing
+ * ones.
+ */
+static void
+pin_latest(struct shard *s, long long before_ms)
+{
+	if (s->start.type != KINESIS_LATEST)
+		return;
+	s->start.type = KINESIS_AT_TIMESTAMP;
+	s->start.at = (double)(before_ms - LATEST_MARGIN_MS) / 1000.0;
+}
+
 static int
 get_iterator(struct shardread *sr, struct shard *s, struct errbuf *err)
 {
+	long long before_ms = wall_ms(sr);
+
 	free(s->iterator);
 	s->iterator = NULL;
 	if (kinesis_get_iterator(sr->o->client, sr->o->stream, s->node->id,
@@ -383,6 +404,7 @@ get_iterator(struct shardread *sr, struct shard *s, struct errbuf *err)
 		return errbuf_prefix(err, "%s", s->node->id);
 	say(sr, 2, "%s: %s%s%s", s->node->id, start_name(s->start.type),
 	    s->start.seq[0] ? " " : "", s->start.seq);
+	pin_latest(s, before_ms);
 	s->state = SHARDREAD_READY;
 	s->next_ms = now_ms(sr);
 	return 0;

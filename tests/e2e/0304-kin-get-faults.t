@@ -48,6 +48,39 @@ check(len(gets) >= 17, "all pages read despite the faults (%d calls)" % len(gets
 PY
 proxy_stop
 
+# --from latest, and the iterator expires before any record was read from
+# the shard (429s with Retry-After stand for a stdout blocked for minutes):
+# the records written meanwhile are read, not skipped by a new LATEST.
+proxy_start "$COINPIPE_KINESIS_URL" \
+    --rule '{"target": "GetRecords", "fault": "too_many", "retry_after": 1}' ||
+    bail "proxy starts"
+timeout 60 "$KG" --endpoint-url "$PROXY_URL" -s "$s" -f latest -F -n 3 -v \
+    >"$T/latest.out" 2>"$T/latest.err" &
+kg=$!
+i=0
+while [ "$(proxy_count "(e['target'] or '').endswith('GetRecords')")" -lt 1 ] &&
+    [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+pycheck "$COINPIPE_KINESIS_URL" "$s" <<'PY'
+import sys
+from e2elib import *
+url, s = sys.argv[1:3]
+kin = client("kinesis", url)
+kin.put_records(StreamName=s, Records=[{"Data": b'{"late":%d}' % i, "PartitionKey": "k"} for i in range(3)])
+check(True, "3 records written after LATEST was resolved")
+PY
+curl -s -f -X POST -H 'Content-Type: application/json' --data \
+    '{"rules": [{"target": "GetRecords", "calls": [1], "fault": "expired_iterator"}]}' \
+    "$PROXY_URL/__faultproxy/plan" >/dev/null
+wait "$kg"
+is "$?" 0 "latest, expired before a record was read: exit 0"
+is "$(cat "$T/latest.out")" '{"late":0}
+{"late":1}
+{"late":2}' "the records written meanwhile are read, once, in order"
+like "$(cat "$T/latest.err")" '1 iterators? renewed' "-v: the renewal is counted"
+proxy_stop
+
 # a fault that never ends: a bounded number of attempts, then exit 4
 proxy_start "$COINPIPE_KINESIS_URL" --rule '{"target": "GetRecords", "fault": "http503"}' || bail "proxy starts"
 AWS_MAX_ATTEMPTS=2 "$KG" --endpoint-url "$PROXY_URL" -s "$s" >"$T/out" 2>"$T/err"

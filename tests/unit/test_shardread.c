@@ -43,6 +43,8 @@ struct fixture {
 	struct buf notices;
 	long long mono;
 	time_t now;
+	long long wall_step_ms;	/* each wall_ms reading moves on this much */
+	long long wall_moved_ms;
 	volatile sig_atomic_t stop;
 };
 
@@ -75,7 +77,11 @@ fake_mono(void *arg)
 static long long
 fake_wall(void *arg)
 {
-	return (long long)((struct fixture *)arg)->now * 1000;
+	struct fixture *f = arg;
+	long long t = (long long)f->now * 1000 + f->wall_moved_ms;
+
+	f->wall_moved_ms += f->wall_step_ms;
+	return t;
 }
 
 /* Waiting moves the fake clock instead. */
@@ -133,6 +139,9 @@ fixture_client(struct fixture *f)
 	return f->client != NULL ? 0 : -1;
 }
 
+/* --from of the next fixture_start (it resets it to TRIM_HORIZON) */
+static enum kinesis_start next_from = KINESIS_TRIM_HORIZON;
+
 /* Starts the stub with script, a client and a reader of shard 0. */
 static int
 fixture_start(struct fixture *f, const struct stubsrv_response *script,
@@ -149,7 +158,8 @@ fixture_start(struct fixture *f, const struct stubsrv_response *script,
 	so->client = f->client;
 	so->http = &f->http;
 	so->stream = "gecko";
-	so->start.type = KINESIS_TRIM_HORIZON;
+	so->start.type = next_from;
+	next_from = KINESIS_TRIM_HORIZON;
 	so->limit = limit;
 	so->cp = &f->cp;
 	so->stop = &f->stop;
@@ -304,6 +314,44 @@ test_expired(void)
 	fixture_stop(&f);
 }
 
+/* --from latest: an iterator that expires before any record was read is
+ * renewed at the time LATEST meant, not at a new LATEST. */
+static void
+test_expired_at_latest(void)
+{
+	static const struct stubsrv_response script[] = {
+		{ .status = 200, .body = LIST_BODY },
+		{ .status = 200, .body = ITER_BODY },
+		{ .status = 400,
+		    .body = "{\"__type\":\"ExpiredIteratorException\"}" },
+		{ .status = 200, .body = "{\"ShardIterator\":\"it-3\"}" },
+		{ .status = 200, .body = PAGE_BODY },
+	};
+	struct fixture f;
+
+	next_from = KINESIS_LATEST;
+	if (fixture_start(&f, script, LEN(script), 10000) != 0) {
+		ok(0, "start: %s", f.err.msg);
+		fixture_stop(&f);
+		return;
+	}
+	f.wall_step_ms = 600000;	/* ten minutes between readings */
+	is_int(shardread_run(f.sr, &f.err), 0, "latest: expiry renewed");
+	is_int(shardread_stats(f.sr)->records, 1, "the record, once");
+	stubsrv_read(&f.srv, &f.log);
+	is_int(f.log.n, 5, "five requests");
+	if (f.log.n == 5) {
+		ok(strstr(f.log.req[1].body, "\"LATEST\"") != NULL,
+		    "the first iterator is LATEST");
+		ok(strstr(f.log.req[3].body, "\"AT_TIMESTAMP\"") &&
+		    strstr(f.log.req[3].body, "\"Timestamp\":1440938159") &&
+		    strstr(f.log.req[3].body, "LATEST") == NULL,
+		    "renewed AT_TIMESTAMP of the first call, a second early "
+		    "(%s)", f.log.req[3].body);
+	}
+	fixture_stop(&f);
+}
+
 static void
 test_not_retried(void)
 {
@@ -334,6 +382,7 @@ main(void)
 	test_500_then_200();
 	test_throttled();
 	test_expired();
+	test_expired_at_latest();
 	test_not_retried();
 	return tap_done();
 }
