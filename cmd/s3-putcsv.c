@@ -30,6 +30,7 @@
 #include "s3.h"
 #include "s3out.h"
 #include "timetext.h"
+#include "uploadlog.h"
 
 #include "common/tool.h"
 
@@ -61,6 +62,7 @@ struct state {
 	struct awstool aws;
 	int aws_open;		/* aws holds a session */
 	int conf_open;		/* aws.conf alone (--dry-run) */
+	struct uploadlog log;	/* with --checkpoint or --spool */
 	struct s3out_target target;
 	struct buf tee;
 	unsigned long bad;
@@ -287,6 +289,48 @@ setup_aws(struct state *st)
 	return 0;
 }
 
+/* What a kill left open: reported one by one, as a warning each. */
+static void
+said_left(void *arg, const char *bucket, const char *key,
+    const char *upload_id, const struct errbuf *err)
+{
+	const struct state *st = arg;
+
+	if (err == NULL)
+		tool_notice("aborted multipart upload %s of s3://%s/%s, left "
+		    "open by an earlier run", upload_id, bucket, key);
+	else
+		tool_warnx("%s; it stays in %s for the next run", err->msg,
+		    st->log.path);
+}
+
+/*
+ * The log of open multipart uploads sits beside the checkpoint, else in
+ * the spool: the same checkpoint or spool on restart finds what a kill
+ * left open, and aborts it (the rows it held are read again from the
+ * stream or the spool, since neither moved past them).
+ */
+static int
+setup_upload_log(struct state *st)
+{
+	const struct csvsink_config *c = &st->o->c;
+	struct buf path = BUF_INIT;
+	int rc;
+
+	if (c->checkpoint == NULL && c->spool == NULL)
+		return 0;
+	if ((c->checkpoint ? buf_printf(&path, "%s.uploads", c->checkpoint) :
+	    buf_printf(&path, "%s/open-uploads", c->spool)) == -1)
+		return errbuf_set(&st->err, ERR_SYSTEM, "out of memory");
+	rc = uploadlog_open(&st->log, path.data, PROG, &st->err);
+	buf_free(&path);
+	if (rc == -1)
+		return -1;
+	st->target.log = &st->log;
+	return s3out_abort_left(&st->target, said_left, st, &st->err) == -1 ?
+	    -1 : 0;
+}
+
 /* --dry-run: the settings a run would use, without credentials or calls. */
 static int
 setup_dry_run(struct state *st)
@@ -345,13 +389,18 @@ setup(struct state *st)
 	if (o->c.to_stdout)
 		return 0;
 	setup_target(st);
-	return o->c.dry_run ? setup_dry_run(st) : setup_aws(st);
+	if (o->c.dry_run)
+		return setup_dry_run(st);
+	if (setup_aws(st) == -1)
+		return -1;
+	return setup_upload_log(st);
 }
 
 static void
 teardown(struct state *st)
 {
 	csvsink_free(st->sink);
+	uploadlog_close(&st->log);
 	if (st->aws_open)
 		awstool_close(&st->aws);
 	else if (st->conf_open)
@@ -418,6 +467,7 @@ run(const struct opts *o)
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	st.dead_fd = -1;
+	st.log.fd = -1;
 	if ((rc = setup(&st)) == 0) {
 		rc = read_all(&st);
 		if (rc == -1 && local_failed(&st)) {

@@ -248,28 +248,6 @@ to_json(const struct checkpoint *cp)
 	return root;
 }
 
-/* fsync of the directory makes the rename itself durable. */
-static int
-sync_dir_of(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd, rc = -1;
-
-	if (dir == NULL)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	if ((fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
 int
 checkpoint_save(const char *path, const struct checkpoint *cp,
     struct errbuf *err)
@@ -302,7 +280,7 @@ checkpoint_save(const char *path, const struct checkpoint *cp,
 		goto out;
 	}
 	rc = -1;
-	if (rename(tmp, path) == -1 || sync_dir_of(path) == -1) {
+	if (rename(tmp, path) == -1 || fdio_sync_dir_of(path) == -1) {
 		errbuf_set(err, ERR_SYSTEM, "%s: %s", path, strerror(errno));
 		goto out;
 	}

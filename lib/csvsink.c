@@ -775,7 +775,6 @@ spool_name_filter(const struct dirent *d)
 static int
 spool_lock(struct csvsink *s)
 {
-	struct flock fl;
 	struct buf p = BUF_INIT;
 	const char *dir = s->c.spool;
 
@@ -789,10 +788,7 @@ spool_lock(struct csvsink *s)
 	if (s->spool_lock_fd == -1)
 		return errbuf_set(&s->err, ERR_CONFIG, "%s: %s", dir,
 		    strerror(errno));
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(s->spool_lock_fd, F_SETLK, &fl) == -1)
+	if (fdio_try_lock(s->spool_lock_fd) == -1)
 		return errbuf_set(&s->err, ERR_CONFIG, "%s: in use by another "
 		    "%s", dir, s->c.prog ? s->c.prog : "process");
 	return 0;

@@ -27,4 +27,13 @@ int fdio_write_all(int fd, const void *p, size_t n, const char *what,
  */
 int fdio_open_append(const char *path, struct errbuf *err);
 
+/* A write lock on the whole file (fcntl, so a killed holder releases it
+ * and a forked child does not share it), without waiting. 0, or -1 with
+ * errno set (EAGAIN or EACCES: another process holds it). */
+int fdio_try_lock(int fd);
+
+/* fsync of the directory holding path, which makes a rename or a creation
+ * in it durable. 0, or -1 with errno set. */
+int fdio_sync_dir_of(const char *path);
+
 #endif

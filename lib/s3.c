@@ -7,6 +7,7 @@
 #include "aws.h"
 #include "s3.h"
 #include "sigv4.h"
+#include "timetext.h"
 #include "xml.h"
 
 int
@@ -168,6 +169,19 @@ s3_content_md5(const void *data, size_t len, char out[25])
 	EVP_EncodeBlock((unsigned char *)out, md, sizeof(md));
 }
 
+static time_t
+initiated(const char *s, size_t n)
+{
+	char *text = xml_text(s, n, "Initiated");
+	time_t t = 0;
+
+	if (text != NULL && timetext_iso8601(text, TIMETEXT_ZONE, &t,
+	    NULL) == -1)
+		t = 0;
+	free(text);
+	return t;
+}
+
 int
 s3_list_uploads_parse(const char *xml, size_t len, struct s3_upload **out,
     size_t *n, struct errbuf *err)
@@ -184,6 +198,7 @@ s3_list_uploads_parse(const char *xml, size_t len, struct s3_upload **out,
 		v = grown;
 		v[count].key = xml_text(t, tl, "Key");
 		v[count].upload_id = xml_text(t, tl, "UploadId");
+		v[count].initiated = initiated(t, tl);
 		count++;
 		if (v[count - 1].key == NULL || v[count - 1].upload_id == NULL) {
 			s3_uploads_free(v, count);
@@ -448,6 +463,9 @@ s3_multipart_abort(struct aws_client *c, const struct s3_bucket *b,
 	if (q == NULL)
 		return errbuf_set(err, ERR_SYSTEM, "out of memory");
 	rc = s3_call(c, b, "DELETE", key, q, NULL, 0, NULL, 0, &resp, err);
+	if (rc == -1 && resp.status == 404 &&
+	    strcmp(resp.error.code, "NoSuchUpload") == 0)
+		rc = 0;
 	if (rc == -1)
 		errbuf_prefix(err, "AbortMultipartUpload s3://%s/%s", b->name,
 		    key);

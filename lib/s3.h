@@ -7,6 +7,7 @@
 #define COINPIPE_S3_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "buf.h"
 #include "errbuf.h"
@@ -59,6 +60,7 @@ void s3_content_md5(const void *data, size_t len, char out[25]);
 struct s3_upload {
 	char *key;
 	char *upload_id;
+	time_t initiated;	/* 0 when absent or unreadable */
 };
 
 /* Parses a ListMultipartUploads answer; *out is malloc'd. */
@@ -106,13 +108,11 @@ int s3_multipart_part(struct aws_client *c, const struct s3_bucket *b,
 int s3_multipart_complete(struct aws_client *c, const struct s3_bucket *b,
     const char *key, const char *upload_id, char *const *etags, size_t n,
     char etag[S3_ETAG_MAX], struct errbuf *err);
+/* AbortMultipartUpload; NoSuchUpload (completed or aborted already)
+ * counts as done: the upload is gone either way. */
 int s3_multipart_abort(struct aws_client *c, const struct s3_bucket *b,
     const char *key, const char *upload_id, struct errbuf *err);
-/*
- * ListMultipartUploads under prefix (first page, up to 1000). No tool calls
- * it yet: it is kept for finding the uploads an s3-putcsv killed mid-object
- * left open (the orphaned-upload work that follows), with its parser.
- */
+/* ListMultipartUploads under prefix (first page, up to 1000). */
 int s3_multipart_list(struct aws_client *c, const struct s3_bucket *b,
     const char *prefix, struct s3_upload **out, size_t *n,
     struct errbuf *err);

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdio.h"
 #include "s3out.h"
+#include "uploadlog.h"
 
 #define GZIP_WINDOW (15 + 16)	/* zlib: 32 KiB window, gzip wrapper */
 #define DEFLATE_CHUNK 65536
@@ -48,6 +50,20 @@ s3out_set_key(struct s3out *o, const char *key, struct errbuf *err)
 	return 0;
 }
 
+/* An upload that is gone (completed or aborted) leaves the log; one
+ * whose abort failed stays in it for the next run. */
+static void
+upload_ended(struct s3out *o)
+{
+	struct errbuf ignored;
+
+	if (o->t->log != NULL)
+		uploadlog_ended(o->t->log, o->t->bucket.name, o->key,
+		    o->upload_id, &ignored);
+	free(o->upload_id);
+	o->upload_id = NULL;
+}
+
 static void
 abort_upload(struct s3out *o)
 {
@@ -56,10 +72,37 @@ abort_upload(struct s3out *o)
 	if (o->upload_id == NULL)
 		return;
 	/* the abort is best effort: the error that led here is reported */
-	s3_multipart_abort(o->t->client, &o->t->bucket, o->key, o->upload_id,
-	    &ignored);
+	if (s3_multipart_abort(o->t->client, &o->t->bucket, o->key,
+	    o->upload_id, &ignored) == 0) {
+		upload_ended(o);
+		return;
+	}
 	free(o->upload_id);
 	o->upload_id = NULL;
+}
+
+/*
+ * CreateMultipartUpload, logged before (the key) and after (its id), each
+ * synced, so a kill at any moment leaves the upload findable. A failed
+ * create keeps its "begin": the upload may exist all the same (a timeout
+ * after S3 made it), and the next run looks.
+ */
+static int
+create_upload(struct s3out *o, struct errbuf *err)
+{
+	struct uploadlog *l = o->t->log;
+	const char *b = o->t->bucket.name;
+
+	if (l != NULL && uploadlog_begin(l, b, o->key,
+	    (double)clock_wall_ms() / 1000.0, err) == -1)
+		return -1;
+	if (s3_multipart_create(o->t->client, &o->t->bucket, o->key,
+	    &o->t->opts, &o->upload_id, err) == -1)
+		return -1;
+	if (l != NULL && uploadlog_opened(l, b, o->key, o->upload_id,
+	    err) == -1)
+		return -1;	/* the caller's fail() aborts it */
+	return 0;
 }
 
 static int
@@ -78,8 +121,7 @@ send_part(struct s3out *o, const char *p, size_t n, struct errbuf *err)
 	o->stored += n;
 	if (o->t->client == NULL)
 		return 0;
-	if (o->upload_id == NULL && s3_multipart_create(o->t->client,
-	    &o->t->bucket, o->key, &o->t->opts, &o->upload_id, err) == -1)
+	if (o->upload_id == NULL && create_upload(o, err) == -1)
 		return -1;
 	if (o->nparts >= S3_MAX_PARTS)
 		return errbuf_set(err, ERR_DATA, "s3://%s/%s: more than %d "
@@ -249,8 +291,7 @@ finish_upload(struct s3out *o, char etag[S3_ETAG_MAX], struct errbuf *err)
 		    &o->t->bucket, o->key, o->upload_id, o->etags, o->nparts,
 		    e, err) == -1)
 			return -1;
-		free(o->upload_id);
-		o->upload_id = NULL;
+		upload_ended(o);
 	}
 	strip_quotes(e, etag);
 	return 0;
@@ -291,4 +332,84 @@ s3out_free(struct s3out *o)
 		deflateEnd(&o->z);
 	memset(o, 0, sizeof(*o));
 	o->spill_fd = -1;
+}
+
+/* ---- what earlier runs left open ---- */
+
+/* The uploads of e's key that a create in flight may have made. 1 all
+ * aborted, 0 one could not be (reported). */
+static int
+abort_begun(const struct s3out_target *t, const struct s3_bucket *b,
+    const struct uploadlog_entry *e, s3out_left_fn said, void *arg,
+    long *aborted)
+{
+	struct s3_upload *u;
+	struct errbuf err;
+	size_t i, n;
+	int all = 1;
+
+	if (s3_multipart_list(t->client, b, e->key, &u, &n, &err) == -1) {
+		said(arg, e->bucket, e->key, NULL, &err);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(u[i].key, e->key) != 0 || u[i].initiated == 0 ||
+		    (double)u[i].initiated < e->at - S3_SKEW_S)
+			continue;
+		if (s3_multipart_abort(t->client, b, e->key, u[i].upload_id,
+		    &err) == -1) {
+			said(arg, e->bucket, e->key, u[i].upload_id, &err);
+			all = 0;
+			continue;
+		}
+		said(arg, e->bucket, e->key, u[i].upload_id, NULL);
+		(*aborted)++;
+	}
+	s3_uploads_free(u, n);
+	return all;
+}
+
+/* One entry of the log: 1 dealt with (it leaves the log), 0 it stays. */
+static int
+abort_entry(const struct s3out_target *t, const struct uploadlog_entry *e,
+    s3out_left_fn said, void *arg, long *aborted)
+{
+	struct s3_bucket b = t->bucket;
+	struct errbuf err;
+
+	b.name = e->bucket;
+	if (e->upload_id == NULL)
+		return abort_begun(t, &b, e, said, arg, aborted);
+	if (s3_multipart_abort(t->client, &b, e->key, e->upload_id,
+	    &err) == -1) {
+		said(arg, e->bucket, e->key, e->upload_id, &err);
+		return 0;
+	}
+	said(arg, e->bucket, e->key, e->upload_id, NULL);
+	(*aborted)++;
+	return 1;
+}
+
+long
+s3out_abort_left(const struct s3out_target *t, s3out_left_fn said,
+    void *arg, struct errbuf *err)
+{
+	struct uploadlog *l = t->log;
+	struct errbuf ignored;
+	long aborted = 0;
+	size_t i = 0;
+
+	if (l == NULL || t->client == NULL || l->n == 0)
+		return 0;
+	while (i < l->n) {
+		struct uploadlog_entry *e = &l->v[i];
+
+		if (!abort_entry(t, e, said, arg, &aborted)) {
+			i++;
+			continue;
+		}
+		/* removes entry i (or one just like it) */
+		uploadlog_ended(l, e->bucket, e->key, e->upload_id, &ignored);
+	}
+	return uploadlog_compact(l, err) == -1 ? -1 : aborted;
 }

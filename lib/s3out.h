@@ -8,8 +8,9 @@
  * upload is created and each full part goes up at once, so the object is
  * streamed; s3out_finish sends the last part and completes. Any failure
  * after the upload was created aborts it, so no multipart upload is left
- * behind (a kill -9 can still leave one; S3's lifecycle rule
- * AbortIncompleteMultipartUpload covers that).
+ * behind. With a log (lib/uploadlog) every upload is noted before it is
+ * used, and s3out_abort_left aborts what a kill left open; without one,
+ * S3's lifecycle rule AbortIncompleteMultipartUpload is the safety net.
  *
  * The key may be unknown until the end (a key format that names the last
  * row's sequence number): full parts then go to an unlinked temporary file
@@ -27,6 +28,7 @@
 #include "s3.h"
 
 struct aws_client;
+struct uploadlog;
 
 struct s3out_target {
 	struct aws_client *client;	/* NULL: dry run, bytes are counted
@@ -37,6 +39,7 @@ struct s3out_target {
 	int gzip;
 	const char *tmpdir;		/* for the spill file; NULL: TMPDIR
 					 * or /tmp */
+	struct uploadlog *log;		/* multipart uploads noted; NULL */
 };
 
 struct s3out {
@@ -77,5 +80,25 @@ void s3out_free(struct s3out *o);
 
 /* 1 once the object went (or is going) up as a multipart upload. */
 int s3out_is_multipart(const struct s3out *o);
+
+/* SigV4 refuses a request from a clock further off than this, so no
+ * upload a run created can look older to S3 than its log says by more. */
+#define S3_SKEW_S 900
+
+/* What s3out_abort_left did with one upload: err NULL when aborted (or
+ * found gone), else why it stays in the log for the next run. */
+typedef void (*s3out_left_fn)(void *arg, const char *bucket,
+    const char *key, const char *upload_id, const struct errbuf *err);
+
+/*
+ * Aborts the uploads t->log says earlier runs left open, in their own
+ * buckets (t's endpoint), each reported to said; for a create that was in
+ * flight, the uploads of that key initiated since (ListMultipartUploads,
+ * with S3_SKEW_S of clock slack). Then rewrites the log with what is left.
+ * Returns how many were aborted, or -1 with err set when the log cannot
+ * be rewritten.
+ */
+long s3out_abort_left(const struct s3out_target *t, s3out_left_fn said,
+    void *arg, struct errbuf *err);
 
 #endif

@@ -109,7 +109,8 @@ test_xml(void)
 	    "<UploadId>VXBsb2Fk</UploadId></InitiateMultipartUploadResult>";
 	static const char list[] = "<ListMultipartUploadsResult><Upload>"
 	    "<Key>k1</Key><UploadId>u1</UploadId></Upload><Upload><Key>k&lt;2"
-	    "</Key><UploadId>u2</UploadId></Upload></ListMultipartUploadsResult>";
+	    "</Key><UploadId>u2</UploadId><Initiated>2015-08-30T12:36:00.000Z"
+	    "</Initiated></Upload></ListMultipartUploadsResult>";
 	char *const etags[] = { "\"e1\"", "\"e2\"" };
 	struct s3_upload *u;
 	struct buf b = BUF_INIT;
@@ -128,6 +129,8 @@ test_xml(void)
 	    "two uploads listed");
 	is_str(u[1].key, "k<2", "second key decoded");
 	is_str(u[1].upload_id, "u2", "second id");
+	is_int(u[1].initiated, 1440938160, "Initiated read as UTC");
+	is_int(u[0].initiated, 0, "no Initiated: 0");
 	s3_uploads_free(u, n);
 	ok(s3_list_uploads_parse("<L></L>", 7, &u, &n, &e) == 0 && n == 0,
 	    "no uploads");
