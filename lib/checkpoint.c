@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "checkpoint.h"
 #include "fdio.h"
 
@@ -253,44 +254,16 @@ checkpoint_save(const char *path, const struct checkpoint *cp,
     struct errbuf *err)
 {
 	json_t *root = to_json(cp);
-	char *text = NULL, *tmp = NULL;
-	int fd = -1, rc = -1;
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	struct buf line = BUF_INIT;
+	int rc = -1;
 
-	if (root == NULL || (text = json_dumps(root, JSON_COMPACT)) == NULL ||
-	    (tmp = malloc(strlen(path) + 16)) == NULL) {
+	if (text == NULL || buf_puts(&line, text) == -1 ||
+	    buf_puts(&line, "\n") == -1)
 		errbuf_set(err, ERR_SYSTEM, "%s: out of memory", path);
-		goto out;
-	}
-	snprintf(tmp, strlen(path) + 16, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) == -1) {	/* mkstemp creates it 0600 */
-		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fdio_write_all(fd, text, strlen(text), tmp, err) == -1 ||
-	    fdio_write_all(fd, "\n", 1, tmp, err) == -1)
-		goto out;
-	if (fsync(fd) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc == -1) {
-		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = -1;
-	if (rename(tmp, path) == -1 || fdio_sync_dir_of(path) == -1) {
-		errbuf_set(err, ERR_SYSTEM, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc == -1 && tmp != NULL)
-		unlink(tmp);	/* harmless when mkstemp made nothing */
-	free(tmp);
+	else
+		rc = fdio_replace(path, line.data, line.len, err);
+	buf_free(&line);
 	free(text);
 	json_decref(root);
 	return rc;

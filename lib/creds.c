@@ -70,6 +70,7 @@
 #define STS_DEFAULT_REGION "us-east-1"	/* STS has a partition-global
 					 * endpoint; us-east-1 signs for it */
 #define SSO_CACHE_DIR ".aws/sso/cache"	/* botocore SSOProvider, under ~ */
+#define SSO_REFRESH_WINDOW_S ((time_t)15 * 60)	/* botocore SSOTokenProvider */
 
 struct creds_set {
 	char *access_key;
@@ -959,9 +960,91 @@ sso_cfg_check(const struct awsfiles *a, const struct sso_cfg *s,
 	return rc;
 }
 
+/*
+ * An Identity Center endpoint: AWS_ENDPOINT_URL_<SERVICE> and the rest of
+ * the configured-endpoint order, else https://HOST.REGION.amazonaws.com
+ * (botocore's endpoint rules: "portal.sso" for the portal of service id
+ * "SSO", "oidc" for "SSO OIDC").
+ */
+static int
+sso_conf(struct resolve_ctx *r, const char *region, const char *service,
+    const char *host, struct awsconf *conf, struct errbuf *err)
+{
+	struct awsconf_options o;
+	char *url;
+	size_t n;
+
+	memset(&o, 0, sizeof(o));
+	o.service = service;
+	o.region = region;
+	o.profile = r->top;
+	if (awsconf_resolve(&o, conf, err) == -1)
+		return -1;
+	if (conf->custom_endpoint)
+		return 0;
+	/* https://SERVICE.REGION.SUFFIX -> https://HOST.REGION.SUFFIX */
+	n = strlen(conf->endpoint) + strlen(host) + 1;
+	if ((url = malloc(n)) == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	snprintf(url, n, "https://%s%s", host, conf->endpoint +
+	    strlen("https://") + strlen(service));
+	free(conf->endpoint);
+	conf->endpoint = url;
+	return 0;
+}
+
+/*
+ * A token close to its end is refreshed (sso-session profiles only, as in
+ * botocore). 0 with the token to use: the new one, or the old one while it
+ * is still valid; -1 with err set, one line saying to log in when the
+ * session itself has ended.
+ */
+static int
+sso_refresh(struct resolve_ctx *r, const char *profile, const struct sso_cfg *s,
+    const char *path, char **token, time_t *expires, struct errbuf *err)
+{
+	struct awsconf conf;
+	struct sts_target t;
+	struct errbuf why;
+	char *fresh = NULL;
+	time_t until = 0;
+	long status = 0;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = sso_conf(r, s->region, "sso-oidc", "oidc", &conf, &why);
+	if (rc == 0) {
+		t.conf = &conf;
+		t.http = &r->p->http;
+		rc = sts_sso_refresh_token(&t, path, r->now, &fresh, &until,
+		    &status, &why);
+	}
+	awsconf_free(&conf);
+	if (rc == 0) {
+		buf_wipe_str(*token);
+		*token = fresh;
+		*expires = until;
+		return 0;
+	}
+	if (r->now < *expires)
+		return 0;	/* botocore: the old token while it lasts */
+	buf_wipe_str(*token);
+	*token = NULL;
+	if (rc == 1)
+		return errbuf_set(err, ERR_CONFIG, "the SSO session has "
+		    "expired: run aws sso login --profile %s", profile);
+	if (status == 400 || status == 401)
+		return errbuf_set(err, ERR_CONFIG, "the SSO session has ended "
+		    "(its refresh token was refused): run aws sso login "
+		    "--profile %s", profile);
+	*err = why;
+	return errbuf_prefix(err, "profile \"%s\": refreshing the SSO token",
+	    profile);
+}
+
 /* The cached token of `aws sso login`: ~/.aws/sso/cache/SHA1.json. */
 static int
-sso_token(const struct resolve_ctx *r, const char *profile,
+sso_token(struct resolve_ctx *r, const char *profile,
     const struct sso_cfg *s, char **token, struct errbuf *err)
 {
 	char key[41], leaf[sizeof(SSO_CACHE_DIR) + 48], *path;
@@ -974,6 +1057,12 @@ sso_token(const struct resolve_ctx *r, const char *profile,
 		return errbuf_set(err, ERR_CONFIG, "profile \"%s\": HOME is "
 		    "not set: cannot find the SSO token cache", profile);
 	rc = sts_sso_read_token(path, token, &expires, err);
+	if (rc == 0 && s->session != NULL &&
+	    expires - r->now < SSO_REFRESH_WINDOW_S) {
+		rc = sso_refresh(r, profile, s, path, token, &expires, err);
+		free(path);
+		return rc;
+	}
 	if (rc == -1)
 		errbuf_prefix(err, "profile \"%s\": SSO token cache", profile);
 	else if (rc == 1)
@@ -991,37 +1080,6 @@ sso_token(const struct resolve_ctx *r, const char *profile,
 	return -1;
 }
 
-/*
- * The portal's endpoint: AWS_ENDPOINT_URL_SSO and the rest of the
- * configured-endpoint order (service id "SSO"), else
- * https://portal.sso.REGION.amazonaws.com (botocore's endpoint rules).
- */
-static int
-sso_conf(struct resolve_ctx *r, const char *region, struct awsconf *conf,
-    struct errbuf *err)
-{
-	struct awsconf_options o;
-	char *url;
-	size_t n;
-
-	memset(&o, 0, sizeof(o));
-	o.service = "sso";
-	o.region = region;
-	o.profile = r->top;
-	if (awsconf_resolve(&o, conf, err) == -1)
-		return -1;
-	if (conf->custom_endpoint)
-		return 0;
-	/* https://sso.REGION.SUFFIX -> https://portal.sso.REGION.SUFFIX */
-	n = strlen(conf->endpoint) + sizeof("portal.");
-	if ((url = malloc(n)) == NULL)
-		return errbuf_set(err, ERR_SYSTEM, "out of memory");
-	snprintf(url, n, "https://portal.%s", conf->endpoint + 8);
-	free(conf->endpoint);
-	conf->endpoint = url;
-	return 0;
-}
-
 static int
 sso_call(struct resolve_ctx *r, const char *profile, const struct sso_cfg *s,
     const char *token, struct creds_set *out, struct errbuf *err)
@@ -1034,7 +1092,7 @@ sso_call(struct resolve_ctx *r, const char *profile, const struct sso_cfg *s,
 
 	memset(&got, 0, sizeof(got));
 	memset(&conf, 0, sizeof(conf));
-	if (sso_conf(r, s->region, &conf, err) == -1) {
+	if (sso_conf(r, s->region, "sso", "portal.sso", &conf, err) == -1) {
 		errbuf_prefix(err, "profile \"%s\": sso_region", profile);
 		goto out;
 	}

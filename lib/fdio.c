@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,4 +72,41 @@ fdio_try_lock(int fd)
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
 	return fcntl(fd, F_SETLK, &fl);
+}
+
+int
+fdio_replace(const char *path, const void *data, size_t n,
+    struct errbuf *err)
+{
+	size_t len = strlen(path) + 16;
+	char *tmp = malloc(len);
+	int fd = -1, rc = -1;
+
+	if (tmp == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "%s: out of memory", path);
+	snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) == -1) {	/* mkstemp creates it 0600 */
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fdio_write_all(fd, data, n, tmp, err) == -1)
+		goto out;
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1 || fdio_sync_dir_of(path) == -1) {
+		errbuf_set(err, ERR_SYSTEM, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rc == -1)
+		unlink(tmp);	/* harmless when mkstemp made nothing */
+	free(tmp);
+	return rc;
 }

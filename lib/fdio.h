@@ -32,6 +32,15 @@ int fdio_open_append(const char *path, struct errbuf *err);
  * errno set (EAGAIN or EACCES: another process holds it). */
 int fdio_try_lock(int fd);
 
+/*
+ * Replaces path with data atomically: a temporary file beside it (mode
+ * 0600, made by mkstemp), fsync, rename, fsync of the directory. A crash
+ * leaves the old file or the new one, never a mix. 0, or -1 with err set
+ * to ERR_SYSTEM naming the file.
+ */
+int fdio_replace(const char *path, const void *data, size_t n,
+    struct errbuf *err);
+
 /* fsync of the directory holding path, which makes a rename or a creation
  * in it durable. 0, or -1 with errno set. */
 int fdio_sync_dir_of(const char *path);

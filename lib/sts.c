@@ -21,6 +21,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "fdio.h"
 #include "jsonwipe.h"
 #include "sts.h"
 #include "timetext.h"
@@ -475,5 +476,159 @@ out:
 	close(fd);
 	jsonwipe_decref(o);
 	buf_wipe(&b);
+	return rc;
+}
+
+/* ---- SSO OIDC: refreshing the cached token ---- */
+
+/* The cache file's document, or NULL with err set. */
+static json_t *
+read_cache(const char *path, struct errbuf *err)
+{
+	struct buf b = BUF_INIT;
+	json_t *o = NULL;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		errbuf_set(err, ERR_CONFIG, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (read_small_file(fd, path, &b, err) == 0 &&
+	    ((o = json_loadb(b.data ? b.data : "", b.len, 0, NULL)) == NULL ||
+	    !json_is_object(o))) {
+		jsonwipe_decref(o);
+		o = NULL;
+		errbuf_set(err, ERR_CONFIG, "%s: not a JSON object", path);
+	}
+	close(fd);
+	buf_wipe(&b);
+	return o;
+}
+
+/* 1 when the document holds a refresh token and a live registration. */
+static int
+refreshable(json_t *cache, time_t now)
+{
+	const char *reg = jsonwipe_str(cache, "registrationExpiresAt");
+	time_t until;
+
+	if (jsonwipe_str(cache, "refreshToken") == NULL ||
+	    jsonwipe_str(cache, "clientId") == NULL ||
+	    jsonwipe_str(cache, "clientSecret") == NULL)
+		return 0;
+	return reg == NULL || (parse_expires(reg, &until) == 0 && now < until);
+}
+
+/* CreateToken; the answer's document, or NULL with err and *status. */
+static json_t *
+create_token(const struct sts_target *t, json_t *cache, long *status,
+    struct errbuf *err)
+{
+	struct http_field h[] = {
+		{ "Content-Type", "application/json" },
+		{ "Accept", "application/json" }
+	};
+	struct aws_response resp;
+	struct aws_request req;
+	struct buf url = BUF_INIT;
+	json_t *body, *answer = NULL;
+	char *text;
+
+	memset(&resp, 0, sizeof(resp));
+	body = json_pack("{s:s, s:s, s:s, s:s}", "clientId",
+	    jsonwipe_str(cache, "clientId"), "clientSecret",
+	    jsonwipe_str(cache, "clientSecret"), "grantType", "refresh_token",
+	    "refreshToken", jsonwipe_str(cache, "refreshToken"));
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	jsonwipe_decref(body);
+	if (text == NULL || buf_printf(&url, "%s/token", t->conf->endpoint) ==
+	    -1) {
+		errbuf_set(err, ERR_SYSTEM, "out of memory");
+		goto out;
+	}
+	aws_post_request(&req, h, 2, text, strlen(text));
+	req.url = url.data;
+	if (sts_send(t, "sso-oauth", NULL, &req, &resp, err) == 0 &&
+	    (answer = json_loadb(resp.http.body.data ? resp.http.body.data : "",
+	    resp.http.body.len, 0, NULL)) == NULL)
+		errbuf_set(err, ERR_TEMP, "not a JSON answer");
+	if (answer == NULL)
+		errbuf_prefix(err, "SSO OIDC CreateToken");
+out:
+	*status = resp.status;
+	buf_wipe_str(text);
+	buf_free(&url);
+	buf_wipe(&resp.http.body);
+	aws_response_free(&resp);
+	return answer;
+}
+
+/* The answer's token into the cache document and out. */
+static int
+take_token(json_t *cache, json_t *answer, time_t now, char **token,
+    time_t *expires, struct errbuf *err)
+{
+	const char *tok = jsonwipe_str(answer, "accessToken");
+	const char *refresh = jsonwipe_str(answer, "refreshToken");
+	json_int_t in = json_integer_value(json_object_get(answer,
+	    "expiresIn"));
+	char when[32];
+	struct tm tm;
+
+	if (tok == NULL || in <= 0)
+		return errbuf_set(err, ERR_TEMP, "SSO OIDC CreateToken: no "
+		    "accessToken or expiresIn in the answer");
+	*expires = now + (time_t)in;
+	gmtime_r(expires, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (json_object_set_new(cache, "accessToken", json_string(tok)) ||
+	    json_object_set_new(cache, "expiresAt", json_string(when)) ||
+	    (refresh != NULL && json_object_set_new(cache, "refreshToken",
+	    json_string(refresh))) || (*token = strdup(tok)) == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	return 0;
+}
+
+static int
+write_cache(const char *path, json_t *cache, struct errbuf *err)
+{
+	char *text = json_dumps(cache, JSON_INDENT(2));
+	int rc;
+
+	if (text == NULL)
+		return errbuf_set(err, ERR_SYSTEM, "out of memory");
+	rc = fdio_replace(path, text, strlen(text), err);
+	buf_wipe_str(text);
+	return rc;
+}
+
+int
+sts_sso_refresh_token(const struct sts_target *t, const char *path,
+    time_t now, char **token, time_t *expires, long *status,
+    struct errbuf *err)
+{
+	json_t *cache, *answer = NULL;
+	int rc = -1;
+
+	*token = NULL;
+	*status = 0;
+	if ((cache = read_cache(path, err)) == NULL)
+		return -1;
+	if (!refreshable(cache, now)) {
+		rc = 1;
+		goto out;
+	}
+	if ((answer = create_token(t, cache, status, err)) == NULL)
+		goto out;
+	if (take_token(cache, answer, now, token, expires, err) == 0 &&
+	    write_cache(path, cache, err) == 0)
+		rc = 0;
+	if (rc == -1) {
+		buf_wipe_str(*token);
+		*token = NULL;
+	}
+out:
+	jsonwipe_decref(answer);
+	jsonwipe_decref(cache);
 	return rc;
 }

@@ -109,4 +109,19 @@ void sts_sso_cache_key(const char *name, char out[41]);
 int sts_sso_read_token(const char *path, char **token, time_t *expires,
     struct errbuf *err);
 
+/*
+ * Refreshes the token of an sso-session cache file, as AWS CLI v2 does
+ * (botocore SSOTokenProvider): SSO OIDC CreateToken, POST {endpoint}/token
+ * with grantType refresh_token and the file's clientId, clientSecret and
+ * refreshToken, unsigned; then the file is rewritten atomically, mode
+ * 0600, with the new accessToken, expiresAt and refreshToken, its other
+ * members kept. Returns 0 with *token (owned, wipe it) and *expires set;
+ * 1 when the file cannot be refreshed (no refreshToken or client, or the
+ * client registration expired before now); -1 with err set and *status
+ * the HTTP status (400 or 401: the session has ended).
+ */
+int sts_sso_refresh_token(const struct sts_target *t, const char *path,
+    time_t now, char **token, time_t *expires, long *status,
+    struct errbuf *err);
+
 #endif

@@ -1,7 +1,10 @@
 #!/bin/sh
 # IAM Identity Center (SSO): a profile with sso_session (and a legacy one
 # with sso_start_url), the token `aws sso login` would have cached under
-# ~/.aws/sso/cache/SHA1.json, and the portal's GetRoleCredentials.
+# ~/.aws/sso/cache/SHA1.json, and the portal's GetRoleCredentials. A token
+# near its end is refreshed with SSO OIDC CreateToken (refresh_token grant)
+# and the cache rewritten (0600), which the AWS CLI then reads; a refused
+# refresh token is one line saying to log in.
 # moto has no SSO portal, so a small stub plays it: it checks the path,
 # the query and the x-amz-sso_bearer_token header, and answers with real
 # temporary credentials it gets from moto's STS for the role named, so the
@@ -40,6 +43,11 @@ port_file, log_file, good_token = sys.argv[1:4]
 sts = boto3.client("sts", endpoint_url=os.environ["COINPIPE_MOTO_URL"],
                    region_name="us-east-1")
 
+# tokens the portal accepts: the logged-in one, then each refresh's
+tokens = {good_token}
+refresh = {"current": "sso-refresh-" + good_token, "n": 0}
+CLIENT = ("client-id-" + good_token, "client-secret-" + good_token)
+
 class Portal(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -52,16 +60,42 @@ class Portal(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):
+        """SSO OIDC CreateToken, the refresh_token grant."""
+        n = int(self.headers.get("Content-Length", "0"))
+        try:
+            req = json.loads(self.rfile.read(n))
+        except ValueError:
+            req = {}
+        good = (self.path == "/token" and req.get("grantType") == "refresh_token"
+                and (req.get("clientId"), req.get("clientSecret")) == CLIENT
+                and req.get("refreshToken") == refresh["current"])
+        with open(log_file, "a") as f:
+            f.write(json.dumps({"path": self.path, "grant": req.get("grantType"),
+                                "refresh_ok": good,
+                                "signed": "Authorization" in self.headers})
+                    + "\n")
+        if not good:
+            return self.answer(400, {"error": "invalid_grant",
+                                     "error_description": "Invalid grant provided"})
+        refresh["n"] += 1
+        new = "%s-r%d" % (good_token, refresh["n"])
+        tokens.add(new)
+        refresh["current"] = "sso-refresh-" + new
+        self.answer(200, {"accessToken": new, "expiresIn": 3600,
+                          "refreshToken": refresh["current"],
+                          "tokenType": "Bearer"})
+
     def do_GET(self):
         url = urlsplit(self.path)
         q = parse_qs(url.query)
         token = self.headers.get("x-amz-sso_bearer_token")
         with open(log_file, "a") as f:
             f.write(json.dumps({"path": url.path, "query": q,
-                                "token_ok": token == good_token,
+                                "token_ok": token in tokens, "token": token,
                                 "signed": "Authorization" in self.headers})
                     + "\n")
-        if url.path != "/federation/credentials" or token != good_token:
+        if url.path != "/federation/credentials" or token not in tokens:
             return self.answer(401, {"message": "Session token not found "
                 "or invalid", "__type": "com.amazonaws.switchboard.portal"
                 "#UnauthorizedException"})
@@ -137,6 +171,7 @@ cache "https://legacy-$U.awsapps.com/start" "$good" \
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 export HOME=$home AWS_CONFIG_FILE=$T/config AWS_SHARED_CREDENTIALS_FILE=$T/none
 export AWS_ENDPOINT_URL_SSO=http://127.0.0.1:$(cat "$T/portal.port")
+export AWS_ENDPOINT_URL_SSO_OIDC=$AWS_ENDPOINT_URL_SSO
 export AWS_ENDPOINT_URL_STS=$COINPIPE_MOTO_URL
 
 out=$("$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" 2>"$T/err")
@@ -196,6 +231,89 @@ cache corp "revoked-$U" "$later"
 is $? 3 "a token the portal refuses (401): exit 3"
 is "$(cat "$T/err")" "creds-probe: the SSO session has expired: run aws sso login --profile sso" \
     "the same advice"
+
+# A token near its end, with what a refresh needs (aws sso login writes
+# clientId, clientSecret, registrationExpiresAt and refreshToken).
+cache_refreshable() {
+	"${PYTHON:-python3}" - "$home/.aws/sso/cache" corp "$1" "$2" "$3" "$good" <<'PY'
+import hashlib, json, sys, os
+d, name, expires, refresh, registration, good = sys.argv[1:]
+path = os.path.join(d, hashlib.sha1(name.encode()).hexdigest() + ".json")
+with open(path, "w") as f:
+    json.dump({"startUrl": "https://corp", "region": "us-east-1",
+               "accessToken": "old-" + good, "expiresAt": expires,
+               "clientId": "client-id-" + good,
+               "clientSecret": "client-secret-" + good,
+               "registrationExpiresAt": registration,
+               "refreshToken": refresh}, f)
+print(path)
+PY
+}
+: >"$T/portal.log"
+cpath=$(cache_refreshable "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)" \
+    "sso-refresh-$good" "$later")
+chmod 644 "$cpath"
+out=$("$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" 2>"$T/err")
+ok $? "an expired token with a refresh token: refreshed, the call succeeds"
+[ -s "$T/err" ] && diag "$(cat "$T/err")"
+like "$out" "status: 200" "the refreshed token's role credentials are verified"
+pycheck "$T/portal.log" "$cpath" "$good" <<'PY'
+import json, sys, os, stat, datetime
+from e2elib import *
+log = [json.loads(l) for l in open(sys.argv[1])]
+path, good = sys.argv[2:4]
+check([e["path"] for e in log] == ["/token", "/federation/credentials"],
+      "one CreateToken, then GetRoleCredentials", log)
+check(log and log[0]["grant"] == "refresh_token" and log[0]["refresh_ok"]
+      and not log[0]["signed"], "the refresh_token grant, unsigned", log[:1])
+check(len(log) > 1 and log[1].get("token") == good + "-r1",
+      "the portal got the new token", log[1:])
+c = json.load(open(path))
+check(c["accessToken"] == good + "-r1" and c["refreshToken"] == "sso-refresh-" + good + "-r1",
+      "the cache holds the new token and refresh token")
+left = (datetime.datetime.strptime(c["expiresAt"], "%Y-%m-%dT%H:%M:%SZ")
+        .replace(tzinfo=datetime.timezone.utc) - datetime.datetime.now(datetime.timezone.utc))
+check(3500 < left.total_seconds() <= 3600, "expiresAt an hour on", c["expiresAt"])
+check(c["clientId"] == "client-id-" + good and c["startUrl"] == "https://corp",
+      "the cache's other members kept")
+check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "the cache rewritten 0600")
+check(not [f for f in os.listdir(os.path.dirname(path)) if ".tmp." in f],
+      "no temporary file left")
+done()
+PY
+cli=$(AWS_MAX_ATTEMPTS=1 aws --profile sso --endpoint-url \
+    "$COINPIPE_MOTO_URL" sts get-caller-identity --query Arn --output text \
+    2>"$T/cli.err")
+like "$cli" "^arn:aws:sts::$acct:assumed-role/$role/" \
+    "the AWS CLI reads the rewritten cache and reaches the same role"
+[ -n "$cli" ] || diag "aws: $(tail -n 3 "$T/cli.err")"
+
+# the session itself has ended: the portal refuses the refresh token
+cache_refreshable "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)" \
+    "sso-refresh-revoked-$U" "$later" >/dev/null
+"$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" \
+    >/dev/null 2>"$T/err"
+is $? 3 "a refused refresh token: exit 3"
+is "$(cat "$T/err")" "creds-probe: the SSO session has ended (its refresh token was refused): run aws sso login --profile sso" \
+    "one line: log in again"
+# a client registration that expired: nothing to refresh with
+cache_refreshable "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)" \
+    "sso-refresh-$good-r1" "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+"$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" \
+    >/dev/null 2>"$T/err"
+is "$(cat "$T/err")" "creds-probe: the SSO session has expired: run aws sso login --profile sso" \
+    "an expired registration: log in again"
+# still valid but near its end, and the refresh fails: the old token serves
+: >"$T/portal.log"
+cache_refreshable "$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)" \
+    "sso-refresh-revoked-$U" "$later" >/dev/null
+"${PYTHON:-python3}" - "$home/.aws/sso/cache" "$good" <<'PY'
+import glob, json, sys
+for p in glob.glob(sys.argv[1] + "/*.json"):
+    c = json.load(open(p)); c["accessToken"] = sys.argv[2]; json.dump(c, open(p, "w"))
+PY
+"$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" >/dev/null 2>"$T/err"
+ok $? "a failed refresh of a token still valid: the old token serves"
 
 rm -f "$home"/.aws/sso/cache/*.json
 "$probe" --profile sso --endpoint-url "$COINPIPE_MOTO_URL" \

@@ -147,11 +147,47 @@ test_open_append(void)
 	rmdir(dir);
 }
 
+/* A replacement is whole, private, leaves no temporary file, and a path
+ * in a missing directory is named. */
+static void
+test_replace(void)
+{
+	char dir[] = "/tmp/fdio.XXXXXX", path[64], got[16] = { 0 };
+	struct errbuf e;
+	struct stat st;
+	int in, i;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cache.json", dir);
+	for (i = 0; i < 2; i++) {
+		umask(0);
+		ok(fdio_replace(path, i ? "new" : "old-longer", i ? 3 : 10,
+		    &e) == 0, "replace %d", i + 1);
+		umask(022);
+	}
+	in = open(path, O_RDONLY);
+	ok(in != -1 && read(in, got, sizeof(got) - 1) == 3 &&
+	    strcmp(got, "new") == 0, "the new content alone");
+	if (in != -1)
+		close(in);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "0600 even under umask 0");
+	unlink(path);
+	ok(rmdir(dir) == 0, "no temporary file left beside it");
+	ok(fdio_replace(path, "x", 1, &e) == -1 && e.kind == ERR_SYSTEM &&
+	    strstr(e.msg, "No such file or directory") != NULL,
+	    "a missing directory: the reason");
+}
+
 int
 main(void)
 {
 	test_interrupted_writes();
 	test_errors();
 	test_open_append();
+	test_replace();
 	return tap_done();
 }
