@@ -1,7 +1,8 @@
 #!/bin/sh
 # kin-put --aggregate: small records packed into KPL aggregated records,
 # grouped by shard. The test decodes the KPL format itself (magic, protobuf
-# by hand, MD5 trailer) from what boto3 reads back.
+# by hand, MD5 trailer) from what boto3 reads back, and so does awslabs'
+# reference implementation (aws-kinesis-agg, tests/e2e/kplref.js).
 . "$(dirname "$0")/lib.sh"
 KP=$COINPIPE_BIN/kin-put
 : >"$T/empty"
@@ -93,6 +94,34 @@ check(all(json.loads(d)["sym"] == k for k, d in users), "each sub-record keeps i
 tee = [json.loads(l) for l in open(T + "/tee")]
 check([t["line"] for t in tee] == list(range(1, N + 1)), "--tee: one report per user record, in input order")
 check(sum(1 for t in tee if "subseq" in t) > N / 2, "reports of aggregated records carry subseq")
+PY
+# The reference de-aggregates what kin-put wrote, checksums verified.
+pycheck "$T" "$s" "$COINPIPE_KINESIS_URL" <<'PY'
+import sys, json, base64
+from e2elib import *
+T, s, url = sys.argv[1:4]
+with open(T + "/raw.jsonl", "w") as f:
+    for r in read_all(client("kinesis", url), s):
+        f.write(json.dumps({"data": base64.b64encode(r["Data"]).decode(),
+                            "partitionKey": r["PartitionKey"],
+                            "sequenceNumber": r["SequenceNumber"]}) + "\n")
+check(True, "raw Kinesis records saved for the reference")
+PY
+"${NODE:-node}" "$COINPIPE_TOP/tests/e2e/kplref.js" deagg <"$T/raw.jsonl" \
+    >"$T/ref.jsonl" 2>"$T/ref.err"
+is "$?" 0 "aws-kinesis-agg de-aggregates every record (MD5 checked)"
+[ -s "$T/ref.err" ] && diag "$(cat "$T/ref.err")"
+pycheck "$T" <<'PY'
+import sys, json, base64, collections
+from e2elib import *
+T = sys.argv[1]
+ref = [json.loads(l) for l in open(T + "/ref.jsonl")]
+got = collections.Counter((u["partitionKey"], base64.b64decode(u["data"]).decode()) for u in ref)
+want = collections.Counter((json.loads(l)["sym"], l.rstrip("\n")) for l in open(T + "/in.ndjson"))
+check(got == want, "aws-kinesis-agg finds exactly the input, each with its partition key",
+      (sum(got.values()), sum(want.values())))
+check(sum(1 for u in ref if u["subSequenceNumber"] > 0) > len(ref) / 2,
+      "most user records came out of aggregates")
 PY
 aws_kin kinesis delete-stream --stream-name "$s" >/dev/null 2>&1
 done_testing

@@ -2,7 +2,8 @@
 # kin-get de-aggregates KPL records that the test builds itself (protobuf
 # wire format by hand, MD5 trailer); one with a broken MD5 passes through
 # unchanged; -n inside an aggregate checkpoints its sub-record, and the
-# next run goes on from the sub-record after it.
+# next run goes on from the sub-record after it. And what awslabs' reference
+# (aws-kinesis-agg, tests/e2e/kplref.js) aggregates, kin-get de-aggregates.
 . "$(dirname "$0")/lib.sh"
 
 : >"$T/empty"
@@ -106,6 +107,47 @@ from e2elib import *
 e = json.load(open(sys.argv[1]))["shards"]["shardId-000000000000"]
 check("subseq" not in e and not e.get("finished"), "checkpoint after a whole record: no subseq", e)
 PY
+# The reference aggregates 1,000 user records, 100 to an aggregate; boto3
+# puts them; kin-get gives back exactly the user records, in order.
+s2=kg-kplref-$U
+create_stream "$COINPIPE_KINESIS_URL" "$s2" 2 || bail "create stream $s2"
+seq 1 1000 | awk '{ printf "{\"partitionKey\":\"k%d\",\"data\":\"{\\\"n\\\":%d,\\\"p\\\":0.0009503199999999999%d}\"}\n", $1 % 7, $1, $1 % 10 }' \
+    >"$T/users.jsonl"
+"${NODE:-node}" "$COINPIPE_TOP/tests/e2e/kplref.js" agg 100 <"$T/users.jsonl" \
+    >"$T/aggs.jsonl" 2>"$T/ref.err"
+is "$?" 0 "aws-kinesis-agg aggregates the user records"
+pycheck "$T" "$s2" "$COINPIPE_KINESIS_URL" <<'PY'
+import sys, json, base64
+from e2elib import *
+T, s, url = sys.argv[1:4]
+aggs = [json.loads(l) for l in open(T + "/aggs.jsonl")]
+kin = client("kinesis", url)
+for a in aggs:
+    kw = {"ExplicitHashKey": a["explicitHashKey"]} if a.get("explicitHashKey") else {}
+    kin.put_record(StreamName=s, Data=base64.b64decode(a["data"]),
+                   PartitionKey=a["partitionKey"], **kw)
+check(len(aggs) == 10, "10 aggregated records put", len(aggs))
+PY
+kg -s "$s2" -o envelope >"$T/refenv" 2>"$T/referr"
+is "$?" 0 "kin-get reads the reference's aggregates: exit 0"
+pycheck "$T" <<'PY'
+import sys, json, collections
+from e2elib import *
+T = sys.argv[1]
+env = [json.loads(l) for l in open(T + "/refenv")]
+users = [json.loads(l) for l in open(T + "/users.jsonl")]
+check(len(env) == 1000 and all(e["subseq"] is not None for e in env),
+      "1,000 user records, each from an aggregate", len(env))
+byn = {}
+for e in env:
+    byn[e["data"]["n"] if isinstance(e["data"], dict) else json.loads(e["data"])["n"]] = e
+check(sorted(byn) == list(range(1, 1001)), "each user record once")
+check(all(byn[int(json.loads(u["data"])["n"])]["key"] == u["partitionKey"] for u in users),
+      "each with its partition key from the reference's key table")
+PY
+grep -c '"p":0.00095031999999999990' "$T/refenv" | grep -qx 100
+ok $? "numbers keep every digit through the reference's aggregates"
+aws_kin kinesis delete-stream --stream-name "$s2" --enforce-consumer-deletion >/dev/null 2>&1
 # kinesis-mock allows 50 shards in all: leave none behind
 aws_kin kinesis delete-stream --stream-name "$s" --enforce-consumer-deletion >/dev/null 2>&1
 done_testing
