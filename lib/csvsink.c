@@ -47,6 +47,7 @@ struct object {
 	struct checkpoint marks;	/* last _seq per shard in it */
 	int spool_fd;
 	char *spool_path;
+	int spool_dirty;		/* rows written since the last sync */
 };
 
 struct csvsink {
@@ -223,9 +224,35 @@ spool_open(struct csvsink *s, struct object *ob)
 	ob->spool_path = buf_steal(&p);
 	ob->spool_fd = open(ob->spool_path, O_WRONLY | O_CREAT | O_EXCL |
 	    O_APPEND | O_CLOEXEC, 0600);
-	if (ob->spool_fd == -1)
+	/* the new name must survive a power loss as well as its rows */
+	if (ob->spool_fd == -1 || fdio_sync_dir_of(ob->spool_path) == -1)
 		return errbuf_set(&s->err, ERR_SYSTEM, "%s: %s",
 		    ob->spool_path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Before more input is read, the rows taken so far are on disk: what a
+ * producer that cannot replay (a pipe) handed over survives a power loss.
+ * Only files written since the last sync are synced.
+ */
+static int
+spool_sync(struct csvsink *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nobjs; i++) {
+		struct object *ob = s->objs[i];
+
+		if (ob->spool_fd == -1 || !ob->spool_dirty)
+			continue;
+		if (fdatasync(ob->spool_fd) == -1) {
+			s->local_failed = 1;
+			return errbuf_set(&s->err, ERR_SYSTEM, "%s: %s",
+			    ob->spool_path, strerror(errno));
+		}
+		ob->spool_dirty = 0;
+	}
 	return 0;
 }
 
@@ -629,6 +656,7 @@ object_append(struct csvsink *s, struct object *ob, const char *line,
 		s->local_failed = 1;
 		return -1;
 	}
+	ob->spool_dirty = ob->spool_fd != -1;
 	return 0;
 }
 
@@ -754,7 +782,7 @@ csvsink_drain(struct csvsink *s, struct ndjson_reader *r)
 		else if (rc == NDJSON_ERROR)
 			return errbuf_set(&s->err, e.kind, "%s", e.msg);
 		else
-			return rc;
+			return spool_sync(s) == -1 ? -1 : rc;
 		if (rc < 0)
 			return rc;
 	}
