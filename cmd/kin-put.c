@@ -292,6 +292,10 @@ progress(struct run *r, long long now)
 	tool_progress(now, "%llu records, %llu delivered, %llu calls, "
 	    "%.0f records/s", s->records, s->delivered, s->calls,
 	    secs > 0 ? (double)s->delivered / secs : 0.0);
+	if (s->landed > 0)
+		tool_verbose(1, "%llu aggregates landed on another shard than "
+		    "they were built for (a reshard): their records outside "
+		    "that shard's range were sent again", s->landed);
 }
 
 /* How long to wait: until the next due time, in slices. */
@@ -428,6 +432,7 @@ open_engine(struct run *r, struct errbuf *err)
 	pc.hash_key = o->hash_key;
 	pc.aggregate_size = o->aggregate ? (size_t)o->agg_size : 0;
 	pc.ngroups = o->aggregate && r->map.n > 0 ? r->map.n : 1;
+	pc.map = o->aggregate ? &r->map : NULL;
 	pc.seed = r->intake.rng ^ 0x5DEECE66DULL;
 	if ((r->p = producer_new(&pc, err)) == NULL)
 		return -1;
@@ -436,6 +441,7 @@ open_engine(struct run *r, struct errbuf *err)
 	co.http = &r->aws.http;
 	co.inflight = (size_t)o->inflight;
 	co.stream = o->stream;
+	co.map = o->aggregate ? &r->map : NULL;
 	if ((r->calls = putcalls_new(&co, r->p, err)) == NULL)
 		return -1;
 	ndjson_inputs_init(&r->in, o->files, o->nfiles, 0);

@@ -25,8 +25,10 @@
 #define ORDER_SLOTS 65536
 #define NONE UINT32_MAX
 
-enum estate { E_FREE, E_OPEN, E_QUEUED, E_INFLIGHT, E_RETRY, E_DONE,
-	E_FAILED };
+/* E_LANDED: an aggregate stored on another shard than the one it was built
+ * for; its sub-records wait for the new shard map (producer_remap). */
+enum estate { E_FREE, E_OPEN, E_QUEUED, E_INFLIGHT, E_RETRY, E_LANDED,
+	E_DONE, E_FAILED };
 
 struct chunk {
 	struct chunk *next;
@@ -64,6 +66,7 @@ struct entry {
 	long long queued_at, first_sent, retry_at;
 	enum errbuf_kind kind;
 	char shard[PRODUCER_SHARD_MAX];
+	char predicted[PRODUCER_SHARD_MAX];	/* an aggregate's shard, or "" */
 	char seq[PRODUCER_SEQ_MAX];
 	char code[PRODUCER_CODE_MAX];
 	char *message;			/* failed */
@@ -90,6 +93,7 @@ struct producer {
 	uint32_t list_head, list_tail;
 	uint32_t *order_id, *order_gen;
 	struct open_agg *open;
+	int remap;			/* an aggregate landed off its shard */
 	struct kpl_agg empty;		/* for the size of a lone record */
 	uint64_t rng;
 	struct producer_stats st;
@@ -183,7 +187,7 @@ entry_new(struct producer *p)
 	e->attempts = 0;
 	e->first_sent = e->retry_at = 0;
 	e->kind = ERR_NONE;
-	e->shard[0] = e->seq[0] = e->code[0] = '\0';
+	e->shard[0] = e->seq[0] = e->code[0] = e->predicted[0] = '\0';
 	return id;
 }
 
@@ -455,6 +459,9 @@ agg_close(struct producer *p, struct open_agg *o, size_t group,
 		e->data = e->agg.data;
 		e->len = e->agg.len;
 		e->aggregated = 1;
+		if (p->c.map != NULL && group < p->c.map->n)
+			snprintf(e->predicted, sizeof(e->predicted), "%s",
+			    p->c.map->v[group].id);
 	}
 	kpl_agg_reset(&o->a);
 	entry_queue(p, id, o->first_at, group * 0x9E3779B97F4A7C15ULL + 1);
@@ -881,6 +888,12 @@ producer_call_done(struct producer *p, const struct producer_call *call,
 			e->state = E_DONE;
 			memcpy(e->shard, r->shard, sizeof(e->shard));
 			memcpy(e->seq, r->seq, sizeof(e->seq));
+			if (e->predicted[0] != '\0' &&
+			    strcmp(e->predicted, r->shard) != 0) {
+				e->state = E_LANDED;
+				p->remap = 1;
+				p->st.landed++;
+			}
 			continue;
 		}
 		memset(&ce, 0, sizeof(ce));
@@ -912,6 +925,26 @@ producer_call_failed(struct producer *p, const struct producer_call *call,
 		    now);
 }
 
+/* Landed aggregates that no new map will sort out: some sub-records may
+ * lie outside their shard's range (where the KCL drops them), so every
+ * record of them is reported, to be sent again. */
+static void
+abandon_landed(struct producer *p, enum errbuf_kind kind)
+{
+	char why[PRODUCER_SHARD_MAX * 2 + 96];
+	size_t i;
+
+	for (i = 0; i < p->cap; i++) {
+		struct entry *e = &p->e[i];
+		if (e->state != E_LANDED)
+			continue;
+		snprintf(why, sizeof(why), "aggregate stored on %s, built for "
+		    "%s; the shard map could not be read again", e->shard,
+		    e->predicted);
+		entry_fail(p, (uint32_t)i, kind, PRODUCER_E_WRONG_SHARD, why);
+	}
+}
+
 void
 producer_abandon(struct producer *p, const char *code, const char *message,
     enum errbuf_kind kind)
@@ -927,6 +960,7 @@ producer_abandon(struct producer *p, const char *code, const char *message,
 		kpl_agg_reset(&o->a);
 		o->entry = NONE;
 	}
+	abandon_landed(p, kind);
 	while (p->list_head != NONE) {
 		uint32_t id = p->list_head;
 		struct entry *e = &p->e[id];
@@ -1109,4 +1143,107 @@ producer_shard_map_free(struct producer_shard_map *m)
 	free(m->v);
 	m->v = NULL;
 	m->n = 0;
+}
+
+/* ---- resharding ---- */
+
+int
+producer_needs_map(const struct producer *p)
+{
+	return p->remap;
+}
+
+/* The open aggregates are emptied (their entries stay E_OPEN until their
+ * records are taken out) and the groups become those of the new map. */
+static int
+regroup(struct producer *p, size_t ng, struct errbuf *err)
+{
+	struct open_agg *v;
+	size_t g;
+
+	for (g = 0; g < p->c.ngroups; g++) {
+		kpl_agg_reset(&p->open[g].a);
+		p->open[g].entry = NONE;
+	}
+	if (ng > p->c.ngroups) {
+		if ((v = realloc(p->open, ng * sizeof(*v))) == NULL)
+			return errbuf_set(err, ERR_SYSTEM, "out of memory");
+		p->open = v;
+		for (g = p->c.ngroups; g < ng; g++) {
+			memset(&v[g], 0, sizeof(v[g]));
+			kpl_agg_init(&v[g].a);
+			v[g].entry = NONE;
+		}
+	} else
+		for (g = ng; g < p->c.ngroups; g++)
+			kpl_agg_free(&p->open[g].a);
+	p->c.ngroups = ng;
+	return 0;
+}
+
+/* Takes r out of its entry, which goes when r was its last record. */
+static void
+detach(struct producer *p, struct rec *r)
+{
+	uint32_t id = r->entry;
+	struct entry *e = &p->e[id];
+
+	r->entry = NONE;
+	if (--e->refs > 0)
+		return;
+	if (e->state == E_QUEUED || e->state == E_RETRY)
+		list_remove(p, id);
+	entry_free(p, id);
+}
+
+/* 1 when r must go again in a new aggregate: its aggregate was built for
+ * the old map and not stored yet, or was stored on a shard whose range,
+ * by the new map, does not hold r's key. */
+static int
+must_regroup(const struct producer *p, const struct rec *r, size_t g)
+{
+	const struct entry *e = &p->e[r->entry];
+
+	switch (e->state) {
+	case E_OPEN:
+		return 1;
+	case E_QUEUED:
+	case E_RETRY:
+		return e->aggregated;
+	case E_LANDED:
+		return strcmp(p->c.map->v[g].id, e->shard) != 0;
+	default:
+		return 0;
+	}
+}
+
+int
+producer_remap(struct producer *p, long long now, struct errbuf *err)
+{
+	const struct producer_shard_map *m = p->c.map;
+	unsigned long long i;
+	size_t k;
+
+	if (m == NULL || p->c.aggregate_size == 0)
+		return 0;
+	if (regroup(p, m->n > 0 ? m->n : 1, err) == -1)
+		return -1;
+	for (i = p->head; i < p->tail; i++) {
+		struct rec *r = &p->ring[i % p->cap];
+		size_t g;
+		if (r->entry == NONE || r->chunk == NULL)
+			continue;
+		g = producer_shard_group(m, r->key, r->key_len);
+		if (!must_regroup(p, r, g))
+			continue;
+		detach(p, r);
+		if (agg_add(p, r, g, now, err) == -1)
+			return -1;
+	}
+	/* what stays of a landed aggregate lies in its shard's range */
+	for (k = 0; k < p->cap; k++)
+		if (p->e[k].state == E_LANDED)
+			p->e[k].state = E_DONE;
+	p->remap = 0;
+	return 0;
 }

@@ -33,10 +33,13 @@
 #define PRODUCER_E_TOOLARGE "RecordTooLarge"
 #define PRODUCER_E_LINE "LineTooLong"
 #define PRODUCER_E_STOPPED "NotDelivered"
+#define PRODUCER_E_WRONG_SHARD "WrongShard"
 
 #define PRODUCER_SHARD_MAX 64	/* kinesis_put_result.shard */
 #define PRODUCER_SEQ_MAX 130	/* kinesis_put_result.seq */
 #define PRODUCER_CODE_MAX 64
+
+struct producer_shard_map;
 
 struct producer_config {
 	size_t max_records;	/* records held before producer_full; 0: 32768 */
@@ -51,6 +54,10 @@ struct producer_config {
 	const char *hash_key;	/* ExplicitHashKey for every entry, or NULL */
 	size_t aggregate_size;	/* KPL aggregates up to this; 0: off */
 	size_t ngroups;		/* aggregation groups (shards), >= 1 */
+	/* The groups as shards (NULL: none): an aggregate stored on another
+	 * shard than its group's is held for producer_remap. The caller
+	 * refreshes the map in place; ngroups then follows it. */
+	const struct producer_shard_map *map;
 	uint64_t seed;		/* backoff jitter */
 	size_t batch_records;	/* 0: KINESIS_MAX_BATCH_RECORDS (tests) */
 };
@@ -64,6 +71,7 @@ struct producer_stats {
 	unsigned long long entries_sent;	/* Kinesis records, all attempts */
 	unsigned long long retries;	/* entries sent again */
 	unsigned long long throttles;	/* entries or calls throttled */
+	unsigned long long landed;	/* aggregates stored off their shard */
 };
 
 /* One record's fate, in input order. Pointers are valid until the next
@@ -187,6 +195,20 @@ void producer_call_done(struct producer *p, const struct producer_call *call,
 void producer_call_failed(struct producer *p,
     const struct producer_call *call, const struct producer_call_error *e,
     long long now);
+
+/*
+ * Resharding. A PutRecords result put an aggregate on another shard than
+ * the one it was built for: the map is stale (a split or merge), and the
+ * KCL would drop the sub-records outside that shard's range. The caller
+ * then reads the shard map again (ListShards), updates *config.map in
+ * place and calls producer_remap: the sub-records of such an aggregate
+ * that the shard's range holds are delivered, the others go again in new
+ * aggregates, and aggregates not sent yet are rebuilt for the new map
+ * (calls in flight are checked when they come back). Also worth calling
+ * after a periodic refresh that found the map changed. 0 or -1 (memory).
+ */
+int producer_needs_map(const struct producer *p);
+int producer_remap(struct producer *p, long long now, struct errbuf *err);
 
 /* Resolves every unresolved entry as failed (stopping; in-flight calls
  * must have been abandoned). */

@@ -26,6 +26,8 @@ struct putcalls {
 	size_t ncalls, busy;
 	struct http_multi_done *done;
 	struct kinesis_put_result *results;
+	struct producer_shard_map *map;	/* NULL: no aggregation */
+	long long map_due;		/* next periodic ListShards */
 };
 
 struct putcalls *
@@ -43,6 +45,8 @@ putcalls_new(const struct putcalls_options *o, struct producer *p,
 	c->p = p;
 	c->stream = o->stream;
 	c->ncalls = o->inflight;
+	c->map = o->map;
+	c->map_due = clock_mono_ms() + PUTCALLS_MAP_REFRESH_MS;
 	ho.timeout_ms = PUTCALLS_REQUEST_TIMEOUT_MS;
 	if ((c->m = http_multi_new(&ho, c->ncalls, err)) == NULL)
 		goto fail;
@@ -97,14 +101,56 @@ start_call(struct putcalls *c, struct call *k, struct errbuf *err)
 	return 0;
 }
 
-int
-putcalls_send(struct putcalls *c, int flush, long long *wake,
+static int
+same_map(const struct producer_shard_map *a,
+    const struct producer_shard_map *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].id, b->v[i].id) != 0)
+			return 0;
+	return 1;
+}
+
+/* The shard map again, when an aggregate landed off its shard or the
+ * periodic refresh is due; the producer regroups when it changed. */
+static int
+refresh_map(struct putcalls *c, long long now, struct errbuf *err)
+{
+	struct producer_shard_map fresh;
+	struct errbuf why;
+	int stale = producer_needs_map(c->p);
+
+	if (c->map == NULL || (!stale && now < c->map_due))
+		return 0;
+	memset(&fresh, 0, sizeof(fresh));
+	if (putcalls_shard_map(c->client, c->stream, &fresh, &why) == -1) {
+		producer_shard_map_free(&fresh);
+		if (why.kind == ERR_SYSTEM)
+			return *err = why, -1;
+		c->map_due = now + PUTCALLS_MAP_RETRY_MS;
+		return 0;	/* the calls still go; the next try is soon */
+	}
+	c->map_due = now + PUTCALLS_MAP_REFRESH_MS;
+	if (!stale && same_map(c->map, &fresh)) {
+		producer_shard_map_free(&fresh);
+		return 0;
+	}
+	producer_shard_map_free(c->map);
+	*c->map = fresh;
+	return producer_remap(c->p, now, err);
+}
+
+static int
+send_batches(struct putcalls *c, int flush, long long *wake,
     struct errbuf *err)
 {
 	size_t i;
 	int n;
 
-	*wake = -1;
 	for (i = 0; i < c->ncalls && c->m != NULL; i++) {
 		struct call *k = &c->calls[i];
 		if (k->busy)
@@ -117,6 +163,23 @@ putcalls_send(struct putcalls *c, int flush, long long *wake,
 			return -1;
 	}
 	return 0;
+}
+
+int
+putcalls_send(struct putcalls *c, int flush, long long *wake,
+    struct errbuf *err)
+{
+	int rc;
+
+	*wake = -1;
+	if (c->m != NULL && refresh_map(c, clock_mono_ms(), err) == -1)
+		return -1;
+	rc = send_batches(c, flush, wake, err);
+	/* records held for a map that could not be read: try again then */
+	if (rc == 0 && c->map != NULL && producer_needs_map(c->p) &&
+	    (*wake < 0 || c->map_due < *wake))
+		*wake = c->map_due;
+	return rc;
 }
 
 void

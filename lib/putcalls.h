@@ -33,7 +33,15 @@ struct putcalls_options {
 	const struct http_options *http;	/* copied */
 	size_t inflight;		/* 1..HTTP_MULTI_MAX_HANDLES */
 	const char *stream;		/* name or ARN; borrowed */
+	/* --aggregate: the producer's shard map (its config.map), read
+	 * again by ListShards when an aggregate landed off its shard and
+	 * every PUTCALLS_MAP_REFRESH_MS, then handed to producer_remap;
+	 * NULL: none */
+	struct producer_shard_map *map;
 };
+
+#define PUTCALLS_MAP_REFRESH_MS 60000LL
+#define PUTCALLS_MAP_RETRY_MS 1000LL	/* after a failed ListShards */
 
 struct putcalls;
 
@@ -43,6 +51,8 @@ struct putcalls *putcalls_new(const struct putcalls_options *o,
 void putcalls_free(struct putcalls *c);
 
 /*
+ * With a map: first reads the shard map again when it is stale or due (a
+ * ListShards that fails is tried again later; the map in use stays).
  * Starts calls while a slot is free and the producer has a batch due
  * (flush: do not wait for linger). *wake is the time the next batch
  * becomes due, -1 when only an answer or input can change that.

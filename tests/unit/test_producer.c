@@ -372,7 +372,8 @@ test_aggregate(void)
 	struct kinesis_batch b = { BUF_INIT, 0, 0 };
 	struct kinesis_put_result res[4];
 	struct producer_call call;
-	struct producer_report rep;
+	/* zeroed: ok()'s arguments may be read before the report fills it */
+	struct producer_report rep = { 0 };
 	struct kpl_record *kr;
 	unsigned char *raw;
 	size_t n, rawlen, i;
@@ -413,6 +414,152 @@ test_aggregate(void)
 		    rep.subseq);
 	kinesis_batch_free(&b);
 	producer_free(p);
+}
+
+#define HASH_MID "170141183460469231731687303715884105728"
+
+/* A map of open shards (id, first hash) and closed ones (start "x"). */
+static void
+map_of(struct producer_shard_map *m, const char *const *ids,
+    const char *const *starts, size_t n)
+{
+	struct kinesis_shard s[4];
+	struct kinesis_shard_list l = { s, 0, 0 };
+	struct errbuf e;
+	size_t i;
+
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < n; i++) {
+		snprintf(s[i].id, sizeof(s[i].id), "%s", ids[i]);
+		snprintf(s[i].hash_start, sizeof(s[i].hash_start), "%s",
+		    strcmp(starts[i], "x") == 0 ? "0" : starts[i]);
+		if (strcmp(starts[i], "x") == 0)
+			snprintf(s[i].end_seq, sizeof(s[i].end_seq), "9");
+	}
+	l.n = n;
+	producer_shard_map_free(m);
+	producer_shard_map_init(m, &l, &e);
+}
+
+/* The data of the sub-records of the batch's only Kinesis record. */
+static void
+is_subrecords(const struct kinesis_batch *b, const char *want,
+    const char *what)
+{
+	json_t *recs = records_of(b);
+	const char *d = json_string_value(json_object_get(json_array_get(recs,
+	    0), "Data"));
+	unsigned char raw[1000];
+	struct kpl_record *kr = NULL;
+	struct buf got = BUF_INIT;
+	struct errbuf e;
+	size_t n = 0, i;
+
+	if (json_array_size(recs) == 1 && d != NULL &&
+	    kpl_decode(raw, unbase64(d, raw), &kr, &n, &e) == 0)
+		for (i = 0; i < n; i++)
+			buf_printf(&got, "%s%.*s", i ? " " : "",
+			    (int)kr[i].len, (const char *)kr[i].data);
+	is_str(got.data ? got.data : "", want, what);
+	free(kr);
+	buf_free(&got);
+	json_decref(recs);
+}
+
+/*
+ * A split while records are aggregated: shard 0 became shards 1 (lower
+ * half of the hash range) and 2 (upper half). The aggregate built for
+ * shard 0 lands on shard 1: its records whose keys hash into shard 1 are
+ * delivered there, the others go again in an aggregate for shard 2, with
+ * the record that was waiting in an aggregate for shard 0.
+ */
+static void
+test_reshard(void)
+{
+	static const char *const one[] = { "shardId-0" };
+	static const char *const one_at[] = { "0" };
+	static const char *const split[] = { "shardId-0", "shardId-1",
+	    "shardId-2" };
+	static const char *const split_at[] = { "x", "0", HASH_MID };
+	struct producer_config c = config();
+	struct producer_shard_map m = { NULL, 0 };
+	struct kinesis_batch b = { BUF_INIT, 0, 0 };
+	struct kinesis_put_result res[2];
+	struct producer_call call;
+	struct producer_report rep;
+	struct producer *p;
+	struct errbuf e;
+	long long wake;
+	/* md5("a") = 0cc1...: lower half; md5("b") = 92eb...: upper half */
+	static const char *const keys[] = { "a", "b", "a", "b", "b" };
+	static const char *const shard_of[] = { "shardId-1", "shardId-2",
+	    "shardId-1", "shardId-2", "shardId-2" };
+	static const long subseq_of[] = { 0, 0, 2, 1, 2 };
+	int i;
+
+	map_of(&m, one, one_at, 1);
+	c.aggregate_size = 51200;
+	c.map = &m;
+	p = producer_new(&c, NULL);
+	for (i = 0; i < 4; i++)
+		add(p, i + 1, keys[i], 0);
+	is_int(producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e), 1,
+	    "one aggregate for shard 0");
+	results_ok(res, 1, NULL, NULL, 0);
+	snprintf(res[0].shard, sizeof(res[0].shard), "shardId-1");
+	producer_call_done(p, &call, res, 1);
+	ok(producer_needs_map(p), "landed on shard 1: the map is stale");
+	is_int(producer_stats(p)->landed, 1, "counted");
+	ok(!producer_next_report(p, &rep), "no report before the new map");
+	add(p, 5, "b", 2);	/* joins an aggregate for shard 0 */
+	map_of(&m, split, split_at, 3);
+	ok(producer_remap(p, 3, &e) == 0 && !producer_needs_map(p),
+	    "remapped to the two children");
+	ok(producer_next_report(p, &rep) && rep.delivered && rep.line == 1 &&
+	    strcmp(rep.shard, "shardId-1") == 0 && rep.subseq == 0,
+	    "record 1 (in shard 1's range) delivered where it landed");
+	ok(!producer_next_report(p, &rep), "record 2 waits: it goes again");
+	kinesis_batch_free(&b);
+	memset(&b, 0, sizeof(b));
+	is_int(producer_next_batch(p, 4, 1, "s", &b, &call, &wake, &e), 1,
+	    "one new aggregate");
+	is_subrecords(&b, "{\"n\":2} {\"n\":4} {\"n\":5}",
+	    "for shard 2: the records outside shard 1, and the waiting one");
+	results_ok(res, 1, NULL, NULL, 0);
+	snprintf(res[0].shard, sizeof(res[0].shard), "shardId-2");
+	producer_call_done(p, &call, res, 5);
+	ok(!producer_needs_map(p), "it landed where it was built for");
+	for (i = 1; i < 5; i++)
+		ok(producer_next_report(p, &rep) && rep.delivered &&
+		    rep.line == (unsigned long)i + 1 &&
+		    strcmp(rep.shard, shard_of[i]) == 0 &&
+		    rep.subseq == subseq_of[i], "record %d: %s, subseq %ld",
+		    i + 1, shard_of[i], subseq_of[i]);
+	ok(producer_idle(p), "every record reported once");
+	kinesis_batch_free(&b);
+	producer_free(p);
+
+	/* stopping with a landed aggregate: its records are reported */
+	map_of(&m, one, one_at, 1);
+	p = producer_new(&c, NULL);
+	add(p, 1, "a", 0);
+	add(p, 2, "b", 0);
+	memset(&b, 0, sizeof(b));
+	producer_next_batch(p, 0, 1, "s", &b, &call, &wake, &e);
+	results_ok(res, 1, NULL, NULL, 0);
+	snprintf(res[0].shard, sizeof(res[0].shard), "shardId-1");
+	producer_call_done(p, &call, res, 1);
+	producer_abandon(p, PRODUCER_E_STOPPED, "stopped", ERR_TEMP);
+	ok(producer_next_report(p, &rep) && !rep.delivered &&
+	    strcmp(rep.code, PRODUCER_E_WRONG_SHARD) == 0 &&
+	    strstr(rep.message, "stored on shardId-1, built for shardId-0"),
+	    "abandoned while landed: reported %s (%s)", rep.code ? rep.code :
+	    "", rep.message ? rep.message : "");
+	ok(producer_next_report(p, &rep) && !rep.delivered,
+	    "both records, to be sent again");
+	kinesis_batch_free(&b);
+	producer_free(p);
+	producer_shard_map_free(&m);
 }
 
 static void
@@ -679,6 +826,7 @@ main(void)
 	test_refusals();
 	test_ordered();
 	test_aggregate();
+	test_reshard();
 	test_abandon();
 	test_shard_map();
 	test_report_lines();
