@@ -18,6 +18,9 @@ create_bucket "$b" || bail "create bucket $b"
 
 row() { printf '{"_shard":"shardId-000000000000","_seq":"%s","n":%s}\n' "$1" "$1"; }
 mkfifo "$T/fifo"
+# LeakSanitizer cannot run under ptrace and exits 1 (make asan); the same
+# paths are leak-checked untraced in 0400-0405.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 strace -f -qq -o "$T/trace" \
     -e trace=read,write,fsync,fdatasync,openat,rename,renameat,renameat2 \
     "$COINPIPE_BIN/s3-putcsv" --endpoint-url "$COINPIPE_MOTO_URL" \
@@ -33,7 +36,9 @@ done
 row 3 >&3
 exec 3>&-
 wait $pid
-is "$?" 0 "s3-putcsv under strace: exit 0"
+rc=$?
+is "$rc" 0 "s3-putcsv under strace: exit 0"
+[ "$rc" = 0 ] || diag "$(head -c 2000 "$T/err")"
 is "$(aws_moto s3api list-objects-v2 --bucket "$b" --prefix dur/ \
     --query 'length(Contents)' --output text)" 1 "the object is in S3 (AWS CLI)"
 
